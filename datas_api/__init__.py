@@ -1,0 +1,1 @@
+"""HTTP shell: wires datas_core to FastAPI."""

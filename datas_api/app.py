@@ -1,0 +1,65 @@
+"""The FastAPI application: `create_app()` wires settings, database and routers together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from datas_api import errors
+from datas_api.body_limit import BodySizeLimit
+from datas_api.routes import alerts, auth, campaigns, health, observations, sites, targets
+from datas_core import __version__
+from datas_core.db import make_engine, make_session_factory
+from datas_core.services.visible_now import CatalogCache
+from datas_core.settings import Settings, get_settings
+from datas_core.sky.astropy_offline import configure_astropy_offline
+
+DESCRIPTION = """
+DATAS coordinates a network of small telescopes. Authenticate with
+`Authorization: Bearer <api key>` (roles: admin, site, broker, reader) or, for people,
+a session cookie from `POST /api/v1/auth/login`. Errors are JSON:
+`{"error": code, "message": what to fix, "details": [...]}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_astropy_offline()
+    engine = make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="DATAS API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.catalog_cache = CatalogCache()
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, targets, sites, observations, campaigns, alerts, auth):
+        app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> dict[str, Any]:
+        return {
+            "name": "DATAS",
+            "version": __version__,
+            "openapi": "/openapi.json",
+            "docs": "/docs",
+            "health": "/healthz",
+        }
+
+    logging.getLogger("datas").setLevel(settings.log_level.upper())
+    return app

@@ -1,0 +1,102 @@
+"""Targets: the ranked list for a site, the catalog, cone search."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+
+from datas_api.deps import Admin, Reader, SessionDep
+from datas_core.errors import Forbidden
+from datas_core.schemas.targets import (
+    ConeResult,
+    SiteTargetList,
+    TargetCreate,
+    TargetOut,
+    TargetPage,
+    TargetUpdate,
+)
+from datas_core.services import campaigns, sites, targets, visible_now
+
+router = APIRouter(prefix="/api/v1/targets", tags=["targets"])
+
+
+@router.get(
+    "",
+    response_model=SiteTargetList | TargetPage,
+    summary="Ranked targets for a site (with site_id), else the target catalog",
+)
+def list_targets(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    site_id: Annotated[str | None, Query(description="rank for this site")] = None,
+    count: Annotated[int, Query(ge=1, le=1000, description="page size")] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    priority_min: Annotated[float | None, Query(ge=0, le=10)] = None,
+    campaign: Annotated[str | None, Query(description="campaign id or name")] = None,
+    target_type: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="name contains")] = None,
+    active: Annotated[bool | None, Query(description="catalog listing only")] = True,
+) -> Any:
+    campaign_id = campaigns.find_campaign(session, campaign).campaign_id if campaign else None
+    if site_id is None:
+        page = targets.list_targets(
+            session,
+            limit=count,
+            offset=offset,
+            active=active,
+            priority_min=priority_min,
+            campaign_id=campaign_id,
+            target_type=target_type,
+            name_like=q,
+        )
+        return TargetPage(targets=[TargetOut.model_validate(t) for t in page.items], **page.info())
+    if principal.role == "site" and principal.site_id != site_id:
+        raise Forbidden(f"this key belongs to site {principal.site_id!r}; ask for its own list")
+    site = sites.get_site(session, site_id)
+    snapshot = request.app.state.catalog_cache.get(session)
+    return visible_now.rank_visible_now(
+        snapshot,
+        site,
+        count=count,
+        offset=offset,
+        priority_min=priority_min,
+        campaign_id=campaign_id,
+    )
+
+
+@router.post("", response_model=TargetOut, status_code=status.HTTP_201_CREATED)
+def create_target(body: TargetCreate, session: SessionDep, _: Admin) -> Any:
+    target = targets.create_target(session, body)
+    session.commit()
+    return target
+
+
+@router.get("/cone", response_model=ConeResult, summary="Cone search (correct at RA 0/360, poles)")
+def cone(
+    session: SessionDep,
+    _: Reader,
+    ra: Annotated[float, Query(ge=0, lt=360, description="deg")],
+    dec: Annotated[float, Query(ge=-90, le=90, description="deg")],
+    radius_arcsec: Annotated[float, Query(gt=0, le=180 * 3600)] = 60.0,
+    count: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    matches = targets.cone_search(session, ra, dec, radius_arcsec / 3600.0, limit=count)
+    rows = [
+        {**TargetOut.model_validate(t).model_dump(), "separation_arcsec": round(sep, 4)}
+        for t, sep in matches
+    ]
+    return {"targets": rows, "total": len(rows), "limit": count, "offset": 0, "next_offset": None}
+
+
+@router.get("/{target_id}", response_model=TargetOut)
+def get_target(target_id: int, session: SessionDep, _: Reader) -> Any:
+    return targets.get_target(session, target_id)
+
+
+@router.patch("/{target_id}", response_model=TargetOut)
+def update_target(target_id: int, body: TargetUpdate, session: SessionDep, _: Admin) -> Any:
+    target = targets.update_target(session, target_id, body)
+    session.commit()
+    return target

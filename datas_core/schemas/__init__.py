@@ -1,0 +1,1 @@
+"""Pydantic wire contracts shared by the API, pipelines and the site agent."""

@@ -1,0 +1,117 @@
+"""API keys (roles, site binding, revocation, last-used) and human users with sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from datas_core import security
+from datas_core.db.models import ApiKey, Site, User, UserSession
+from datas_core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from datas_core.schemas.auth import KeyCreate, Principal, UserCreate
+
+WRONG_KEY = (
+    "the API key is not valid (wrong, revoked or malformed); "
+    "send 'Authorization: Bearer datas_...' with a key from `datas keys create`"
+)
+
+
+def create_key(session: Session, request: KeyCreate) -> tuple[ApiKey, str]:
+    """Returns the stored row and the full secret key (the only time it exists in clear)."""
+    if request.site_id is not None and session.get(Site, request.site_id) is None:
+        raise InvalidInput(
+            f"site {request.site_id!r} does not exist; add it first with `datas sites add`"
+        )
+    full_key, key_id, secret_hash = security.new_api_key()
+    row = ApiKey(
+        key_id=key_id,
+        name=request.name,
+        role=request.role,
+        site_id=request.site_id,
+        secret_hash=secret_hash,
+    )
+    session.add(row)
+    session.flush()
+    return row, full_key
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"no API key with key_id {key_id!r}; see `datas keys list`")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(timezone.utc)
+        session.flush()
+    return row
+
+
+def list_keys(session: Session, include_revoked: bool = False) -> list[ApiKey]:
+    stmt = select(ApiKey).order_by(ApiKey.created_at)
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def authenticate_key(
+    session: Session, presented: str, touch_every: timedelta = timedelta(minutes=1)
+) -> Principal:
+    parts = security.split_api_key(presented)
+    if parts is None:
+        raise Unauthorized(WRONG_KEY)
+    key_id, secret = parts
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized(WRONG_KEY)
+    if not security.secret_matches(secret, row.secret_hash):
+        raise Unauthorized(WRONG_KEY)
+    now = datetime.now(timezone.utc)
+    # Writing last-used on every request would serialize readers on SQLite; once a minute is enough.
+    if row.last_used_at is None or now - row.last_used_at >= touch_every:
+        session.execute(update(ApiKey).where(ApiKey.key_id == key_id).values(last_used_at=now))
+    return Principal(kind="key", id=key_id, role=row.role, site_id=row.site_id, name=row.name)
+
+
+def create_user(session: Session, request: UserCreate) -> User:
+    if session.scalar(select(User.user_id).where(User.username == request.username)):
+        raise Conflict(f"user {request.username!r} already exists")
+    user = User(
+        username=request.username,
+        password_hash=security.hash_password(request.password),
+        role=request.role,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def login(session: Session, username: str, password: str, lifetime: timedelta) -> tuple[User, str]:
+    """Check a password; returns the user and a new session token for the cookie."""
+    user = session.scalar(select(User).where(User.username == username))
+    # Hash even for unknown users so timing does not reveal which usernames exist.
+    stored = user.password_hash if user else security.hash_password("not-a-user")
+    if not security.verify_password(password, stored) or user is None or not user.active:
+        raise Unauthorized("wrong username or password")
+    token, token_hash = security.new_session_token()
+    now = datetime.now(timezone.utc)
+    session.add(UserSession(token_hash=token_hash, user_id=user.user_id, expires_at=now + lifetime))
+    user.last_login_at = now
+    session.execute(delete(UserSession).where(UserSession.expires_at < now))
+    session.flush()
+    return user, token
+
+
+def authenticate_session(session: Session, token: str) -> Principal:
+    row = session.get(UserSession, security.digest(token))
+    now = datetime.now(timezone.utc)
+    if row is None or row.expires_at < now:
+        raise Unauthorized("your session has expired; log in again")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("this account is disabled")
+    return Principal(kind="user", id=str(user.user_id), role=user.role, name=user.username)
+
+
+def logout(session: Session, token: str) -> None:
+    session.execute(delete(UserSession).where(UserSession.token_hash == security.digest(token)))

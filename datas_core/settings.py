@@ -1,0 +1,87 @@
+"""One settings object for every DATAS process, read from DATAS_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DATAS_", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses unsafe defaults (SQLite, insecure cookies).",
+    )
+    home: Path = Field(
+        Path(".datas"), description="State directory: SQLite file, objects, Dagster."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy or plain URL; postgresql://user@host/db works. "
+        "Default: SQLite file $DATAS_HOME/datas.db",
+    )
+    storage_dir: Path | None = Field(
+        None, description="Local object store root. Default: $DATAS_HOME/objects"
+    )
+    api_host: str = Field("127.0.0.1", description="Address `datas serve` binds to.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port `datas serve` binds to.")
+    public_url: str | None = Field(
+        None, description="URL clients use to reach the API (for links). Default: http://host:port"
+    )
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest JSON request body accepted (413 above)."
+    )
+    max_batch: int = Field(5000, ge=1, description="Most observations accepted in one request.")
+    heartbeat_stale_minutes: float = Field(
+        15.0, gt=0, description="A site whose last heartbeat is older is reported stale."
+    )
+    session_hours: float = Field(12.0, gt=0, description="Dashboard login session lifetime.")
+    cookie_secure: bool = Field(
+        False, description="Send the session cookie only over HTTPS (required in production)."
+    )
+    key_touch_seconds: float = Field(
+        60.0, ge=0, description="API key last-used time is written at most this often."
+    )
+    log_level: str = Field("INFO", description="Python logging level for server processes.")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if self.resolved_database_url.startswith("sqlite"):
+                raise ValueError(
+                    "DATAS_ENV=production needs DATAS_DATABASE_URL pointing at PostgreSQL "
+                    "(e.g. postgresql://datas@db/datas); SQLite is for the embedded default only"
+                )
+            if not self.cookie_secure:
+                raise ValueError(
+                    "DATAS_ENV=production needs DATAS_COOKIE_SECURE=true (serve behind HTTPS)"
+                )
+        return self
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'datas.db'}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return (self.storage_dir or self.home_dir / "objects").expanduser().resolve()
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Vectorized sky geometry (numpy only in hot paths; astropy is the oracle in tests)."""
