@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     )
     api_host: str = Field("127.0.0.1", description="Address `datas serve` binds to.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port `datas serve` binds to.")
+    dagster_port: int = Field(3000, ge=1, le=65535, description="Dagster UI port for `make run`.")
     public_url: str | None = Field(
         None, description="URL clients use to reach the API (for links). Default: http://host:port"
     )

@@ -1,0 +1,42 @@
+# DATAS: `make run` (the whole system, embedded default) and `make test`.
+# Each target creates .venv and installs what it needs when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export DATAS_HOME ?= $(CURDIR)/.datas
+
+.PHONY: run test lint bench venv system-deps clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[server,agent,dev]'
+	@touch $@
+
+run: venv
+	$(VENV)/bin/datas up
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# System packages the tests need (installed only when running as root, e.g. in CI).
+system-deps:
+	@if [ "$$(id -u)" = "0" ]; then bash scripts/install_system_deps.sh; \
+	else echo "not root: skipping system packages (tests needing them will say how to install)"; fi
+
+# pytest exit status 5 means "no tests collected": never a silent pass.
+test: venv system-deps lint
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

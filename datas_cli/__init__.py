@@ -1,0 +1,1 @@
+"""The `datas` command line (operators)."""

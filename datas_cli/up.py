@@ -1,0 +1,184 @@
+"""`datas up`: the whole system on one machine (what `make run` calls).
+
+API and Dagster webserver and daemon run as separate child processes in their own process
+groups, so Ctrl-C reaches only this supervisor, which stops them in order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import httpx
+
+STOP_TIMEOUT_S = 15.0
+
+
+def _admin_key(session_factory_url: str, key_file: Path) -> str:
+    """Reuse the key in .datas/admin.key if it is still valid, else mint a new one."""
+    from datas_core.db import make_engine, make_session_factory, session_scope
+    from datas_core.errors import Unauthorized
+    from datas_core.schemas.auth import KeyCreate
+    from datas_core.services import auth
+
+    engine = make_engine(session_factory_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            if key_file.exists():
+                key = key_file.read_text().strip()
+                try:
+                    if auth.authenticate_key(session, key).role == "admin":
+                        return key
+                except Unauthorized:
+                    pass
+            _, key = auth.create_key(session, KeyCreate(role="admin", name="datas up (local)"))
+    finally:
+        engine.dispose()
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise click.ClickException(f"{what} exited with status {proc.returncode} at start")
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise click.ClickException(f"{what} did not answer at {url} within {timeout:.0f} s")
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            click.echo(f"{name} did not stop in {STOP_TIMEOUT_S:.0f} s; killing it", err=True)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@click.command()
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo network.")
+@click.option("--no-dagster", is_flag=True, help="Run only the API.")
+def up(no_demo: bool, no_dagster: bool) -> None:
+    """Run API + Dagster on the embedded default, with the demo network; Ctrl-C stops all."""
+    from datas_core.db.migrate import upgrade
+    from datas_core.settings import get_settings
+
+    settings = get_settings()
+    home = settings.home_dir
+    home.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    upgrade(url)
+    if not no_demo:
+        from datas_core.db import make_engine, make_session_factory, session_scope
+        from datas_core.demo.seed import seed_demo
+
+        engine = make_engine(url)
+        with session_scope(make_session_factory(engine)) as session:
+            report = seed_demo(session)
+        engine.dispose()
+        if report.sites_added or report.targets_added:
+            click.echo(
+                f"seeded demo network: {report.sites_added} sites, "
+                f"{report.targets_added} targets, {report.campaigns_added} campaigns"
+            )
+    key = _admin_key(url, home / "admin.key")
+
+    env = dict(os.environ)
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    project_yaml = Path("dagster.yaml")
+    if project_yaml.exists() and not (dagster_home / "dagster.yaml").exists():
+        shutil.copy(project_yaml, dagster_home / "dagster.yaml")
+    env["DAGSTER_HOME"] = str(dagster_home)
+    env["DATAS_HOME"] = str(home)
+    env.setdefault("DATAS_DATABASE_URL", url)
+    workspace = (
+        ["-w", "workspace.yaml"]
+        if Path("workspace.yaml").exists()
+        else ["-m", "datas_pipelines.definitions", "-l", "datas"]
+    )
+    bin_dir = Path(sys.executable).parent
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
+    dagster_url = f"http://127.0.0.1:{settings.dagster_port}"
+    commands = {
+        "api": [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "datas_api.main:app",
+            "--host",
+            settings.api_host,
+            "--port",
+            str(settings.api_port),
+            "--log-level",
+            "warning",
+        ],
+    }
+    if not no_dagster:
+        commands["dagster-webserver"] = [
+            str(bin_dir / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(settings.dagster_port),
+            *workspace,
+        ]
+        commands["dagster-daemon"] = [str(bin_dir / "dagster-daemon"), "run", *workspace]
+    logs = home / "logs"
+    logs.mkdir(exist_ok=True)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for name, cmd in commands.items():
+            log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+            procs[name] = subprocess.Popen(
+                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        _wait_http(f"{api_url}/healthz", procs["api"], "the API", 60)
+        if not no_dagster:
+            _wait_http(f"{dagster_url}/server_info", procs["dagster-webserver"], "Dagster", 180)
+        click.echo("")
+        click.echo(f"  DATAS API     {api_url}   (OpenAPI: {api_url}/docs)")
+        if not no_dagster:
+            click.echo(f"  Dagster UI    {dagster_url}")
+        click.echo(f"  Admin key     {key}")
+        click.echo(f"  Logs          {logs}")
+        click.echo(f"  Try: curl -H 'Authorization: Bearer {key}' {api_url}/api/v1/sites")
+        click.echo("  Ctrl-C stops everything.\n")
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise click.ClickException(
+                        f"{name} stopped unexpectedly (status {proc.returncode}); "
+                        f"see {logs / (name + '.log')}"
+                    )
+            time.sleep(0.5)
+        click.echo("stopping ...")
+    finally:
+        _stop(procs)
+    click.echo("stopped cleanly")

@@ -1,0 +1,1 @@
+"""A realistic demo network: real observatory sites, real targets, three campaigns."""

@@ -1,0 +1,1 @@
+"""Dagster shell: assets, sensors and schedules over datas_core."""

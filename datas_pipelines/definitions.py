@@ -1,0 +1,26 @@
+"""The Dagster code location "datas" (loaded by workspace.yaml)."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+
+from datas_pipelines.defs.network.assets import site_status, sites_reporting
+from datas_pipelines.resources import AppDatabase
+
+network_job = define_asset_job("network_status_job", selection=AssetSelection.assets(site_status))
+
+network_schedule = ScheduleDefinition(
+    job=network_job,
+    cron_schedule=os.environ.get("DATAS_NETWORK_STATUS_CRON", "*/5 * * * *"),
+    default_status=None,
+)
+
+defs = Definitions(
+    assets=[site_status],
+    asset_checks=[sites_reporting],
+    jobs=[network_job],
+    schedules=[network_schedule],
+    resources={"app_db": AppDatabase()},
+)
