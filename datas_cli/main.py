@@ -97,7 +97,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.5g}" if abs(value) < 1e5 else f"{value:.6g}"
+        return f"{value:.7g}"
     if isinstance(value, list):
         return ",".join(map(str, value))
     return str(value)
