@@ -20,7 +20,9 @@ from datas_core.sky.astropy_offline import configure_astropy_offline
 configure_astropy_offline()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_ADMIN_URL = os.environ.get("DATAS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "DATAS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 BACKENDS = ["sqlite", "postgresql"]
 
 

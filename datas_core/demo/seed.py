@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -66,6 +67,11 @@ def _demo_text(name: str) -> str:
     return (resources.files("datas_core.demo") / name).read_text(encoding="utf-8")
 
 
+def _main_class(classification: str | None) -> str:
+    """GCVS types like 'EA/SD' or 'EA+SRD': the leading type decides the campaign."""
+    return re.split(r"[/+:(]", classification or "", maxsplit=1)[0]
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
@@ -106,15 +112,21 @@ def seed_demo(session: Session) -> SeedReport:
                 CampaignCreate(
                     name=spec.name,
                     description=spec.description,
-                    redundancy=spec.redundancy,  # type: ignore[arg-type]
+                    redundancy=spec.redundancy,
                     priority_boost=spec.priority_boost,
                 ),
             )
             report.campaigns_added += 1
-        stmt = select(Target.target_id).where(Target.target_type.in_(spec.target_types))
-        if spec.classifications:
-            stmt = stmt.where(Target.classification.in_(spec.classifications))
-        ids = list(session.scalars(stmt))
+        rows = session.execute(
+            select(Target.target_id, Target.classification).where(
+                Target.target_type.in_(spec.target_types)
+            )
+        )
+        ids = [
+            tid
+            for tid, cls in rows
+            if _main_class(cls) in spec.classifications or not spec.classifications
+        ]
         if ids:
             report.campaign_members_added += campaigns.add_targets(
                 session, campaign.campaign_id, ids

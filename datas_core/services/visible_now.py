@@ -52,7 +52,9 @@ def load_snapshot(session: Session) -> CatalogSnapshot:
         if target_id in index:
             mask = members.setdefault(campaign_id, np.zeros(len(ids), dtype=bool))
             mask[index[target_id]] = True
-    names = {name: cid for name, cid in session.execute(select(Campaign.name, Campaign.campaign_id))}
+    names = {
+        name: cid for name, cid in session.execute(select(Campaign.name, Campaign.campaign_id))
+    }
     return CatalogSnapshot(
         version=version,
         target_ids=ids,

@@ -48,8 +48,11 @@ def test_roles(client: TestClient, keys: Keys) -> None:
     tid = _target(client, keys)
     # reader reads but cannot write
     assert client.get("/api/v1/sites", headers=bearer(keys.reader)).status_code == 200
-    r = client.post("/api/v1/targets", json={"name": "x", "ra_deg": 1, "dec_deg": 1},
-                    headers=bearer(keys.reader))
+    r = client.post(
+        "/api/v1/targets",
+        json={"name": "x", "ra_deg": 1, "dec_deg": 1},
+        headers=bearer(keys.reader),
+    )
     assert r.status_code == 403 and "admin" in r.json()["message"]
     r = client.post("/api/v1/observations", json=_obs("site-a", tid), headers=bearer(keys.reader))
     assert r.status_code == 403
@@ -65,25 +68,47 @@ def test_roles(client: TestClient, keys: Keys) -> None:
 def test_site_key_writes_only_its_own_site(client: TestClient, keys: Keys) -> None:
     tid = _target(client, keys)
     own = _obs("site-a", tid)
-    assert client.post("/api/v1/observations", json=own, headers=bearer(keys.site_a)).status_code == 201
+    assert (
+        client.post("/api/v1/observations", json=own, headers=bearer(keys.site_a)).status_code
+        == 201
+    )
     foreign = _obs("site-b", tid)
     r = client.post("/api/v1/observations", json=foreign, headers=bearer(keys.site_a))
     assert r.status_code == 403 and "site-a" in r.json()["message"]
     # a mixed batch is refused whole: the own-site record in it is not stored either
     mixed = [_obs("site-a", tid), _obs("site-b", tid)]
-    assert client.post("/api/v1/observations", json=mixed, headers=bearer(keys.site_a)).status_code == 403
+    assert (
+        client.post("/api/v1/observations", json=mixed, headers=bearer(keys.site_a)).status_code
+        == 403
+    )
     listed = client.get("/api/v1/observations", headers=bearer(keys.admin)).json()
     assert listed["total"] == 1
     beat = {"state": "ready", "weather": {"safe": True}}
-    assert client.put("/api/v1/sites/site-a/heartbeat", json=beat, headers=bearer(keys.site_a)).status_code == 200
-    assert client.put("/api/v1/sites/site-b/heartbeat", json=beat, headers=bearer(keys.site_a)).status_code == 403
+    assert (
+        client.put(
+            "/api/v1/sites/site-a/heartbeat", json=beat, headers=bearer(keys.site_a)
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            "/api/v1/sites/site-b/heartbeat", json=beat, headers=bearer(keys.site_a)
+        ).status_code
+        == 403
+    )
     # a site key reads its own ranked list, not another site's
-    assert client.get("/api/v1/targets?site_id=site-a", headers=bearer(keys.site_a)).status_code == 200
-    assert client.get("/api/v1/targets?site_id=site-b", headers=bearer(keys.site_a)).status_code == 403
+    assert (
+        client.get("/api/v1/targets?site_id=site-a", headers=bearer(keys.site_a)).status_code == 200
+    )
+    assert (
+        client.get("/api/v1/targets?site_id=site-b", headers=bearer(keys.site_a)).status_code == 403
+    )
 
 
 def test_key_lifecycle_shown_once_revocable_last_used(client: TestClient, keys: Keys) -> None:
-    r = client.post("/api/v1/keys", json={"role": "reader", "name": "ci"}, headers=bearer(keys.admin))
+    r = client.post(
+        "/api/v1/keys", json={"role": "reader", "name": "ci"}, headers=bearer(keys.admin)
+    )
     assert r.status_code == 201
     created = r.json()
     assert created["key"].startswith(f"datas_{created['key_id']}_")
@@ -102,7 +127,9 @@ def test_key_lifecycle_shown_once_revocable_last_used(client: TestClient, keys: 
 def test_site_key_needs_existing_site(client: TestClient, keys: Keys) -> None:
     r = client.post("/api/v1/keys", json={"role": "site"}, headers=bearer(keys.admin))
     assert r.status_code == 422 and "site_id" in r.json()["message"]
-    r = client.post("/api/v1/keys", json={"role": "site", "site_id": "nowhere"}, headers=bearer(keys.admin))
+    r = client.post(
+        "/api/v1/keys", json={"role": "site", "site_id": "nowhere"}, headers=bearer(keys.admin)
+    )
     assert r.status_code == 422 and "nowhere" in r.json()["message"]
 
 
@@ -113,12 +140,15 @@ def test_user_login_sets_session_cookie(client: TestClient, keys: Keys) -> None:
         headers=bearer(keys.admin),
     )
     assert r.status_code == 201 and "password" not in r.text
-    r = client.post("/api/v1/users", json={"username": "ada", "password": "x" * 12},
-                    headers=bearer(keys.admin))
+    r = client.post(
+        "/api/v1/users", json={"username": "ada", "password": "x" * 12}, headers=bearer(keys.admin)
+    )
     assert r.status_code == 409
     bad = client.post("/api/v1/auth/login", json={"username": "ada", "password": "wrong-password"})
     assert bad.status_code == 401 and "datas_session" not in bad.cookies
-    ok = client.post("/api/v1/auth/login", json={"username": "ada", "password": "correct horse battery"})
+    ok = client.post(
+        "/api/v1/auth/login", json={"username": "ada", "password": "correct horse battery"}
+    )
     assert ok.status_code == 200
     cookie = ok.headers["set-cookie"]
     assert "datas_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -135,10 +165,16 @@ def test_passwords_are_stored_with_a_slow_salted_hash(client: TestClient, keys: 
 
     from datas_core.db.models import ApiKey, User
 
-    client.post("/api/v1/users", json={"username": "bob", "password": "same password 1"},
-                headers=bearer(keys.admin))
-    client.post("/api/v1/users", json={"username": "eve", "password": "same password 1"},
-                headers=bearer(keys.admin))
+    client.post(
+        "/api/v1/users",
+        json={"username": "bob", "password": "same password 1"},
+        headers=bearer(keys.admin),
+    )
+    client.post(
+        "/api/v1/users",
+        json={"username": "eve", "password": "same password 1"},
+        headers=bearer(keys.admin),
+    )
     with client.app.state.session_factory() as s:  # type: ignore[attr-defined]
         hashes = list(s.scalars(select(User.password_hash)))
         secrets = list(s.scalars(select(ApiKey.secret_hash)))

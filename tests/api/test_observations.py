@@ -16,7 +16,12 @@ from tests.api.conftest import Keys, bearer
 def target_id(client: TestClient, keys: Keys) -> int:
     r = client.post(
         "/api/v1/targets",
-        json={"name": "delta Cep", "ra_deg": 337.2925, "dec_deg": 58.4152, "target_type": "variable_star"},
+        json={
+            "name": "delta Cep",
+            "ra_deg": 337.2925,
+            "dec_deg": 58.4152,
+            "target_type": "variable_star",
+        },
         headers=bearer(keys.admin),
     )
     return r.json()["target_id"]
@@ -44,7 +49,9 @@ def count(client: TestClient, keys: Keys) -> int:
     return client.get("/api/v1/observations", headers=bearer(keys.admin)).json()["total"]
 
 
-def test_single_record_and_idempotent_replay(client: TestClient, keys: Keys, target_id: int) -> None:
+def test_single_record_and_idempotent_replay(
+    client: TestClient, keys: Keys, target_id: int
+) -> None:
     record = obs(target_id)
     first = client.post("/api/v1/observations", json=record, headers=bearer(keys.site_a))
     assert first.status_code == 201, first.text
@@ -56,7 +63,9 @@ def test_single_record_and_idempotent_replay(client: TestClient, keys: Keys, tar
     assert count(client, keys) == 1
 
 
-def test_batch_with_replays_counts_created_and_replayed(client: TestClient, keys: Keys, target_id: int) -> None:
+def test_batch_with_replays_counts_created_and_replayed(
+    client: TestClient, keys: Keys, target_id: int
+) -> None:
     batch = [obs(target_id, observed_at=f"2026-11-20T2{i}:00:00Z") for i in range(3)]
     r = client.post("/api/v1/observations", json=batch, headers=bearer(keys.site_a))
     assert r.status_code == 201 and r.json()["created"] == 3
@@ -64,13 +73,17 @@ def test_batch_with_replays_counts_created_and_replayed(client: TestClient, keys
     r = client.post("/api/v1/observations", json=wrapped, headers=bearer(keys.site_a))
     assert r.status_code == 201
     assert (r.json()["created"], r.json()["replayed"]) == (1, 3)
-    assert [o["observation_id"] for o in r.json()["observations"]] == [o["observation_id"] for o in wrapped["observations"]]
+    assert [o["observation_id"] for o in r.json()["observations"]] == [
+        o["observation_id"] for o in wrapped["observations"]
+    ]
     assert count(client, keys) == 4
     r = client.post("/api/v1/observations", json=batch, headers=bearer(keys.site_a))
     assert r.status_code == 200 and r.json()["created"] == 0
 
 
-def test_replay_with_different_content_is_a_conflict(client: TestClient, keys: Keys, target_id: int) -> None:
+def test_replay_with_different_content_is_a_conflict(
+    client: TestClient, keys: Keys, target_id: int
+) -> None:
     record = obs(target_id)
     client.post("/api/v1/observations", json=record, headers=bearer(keys.site_a))
     changed = {**record, "magnitude": 9.99}
@@ -109,20 +122,29 @@ def test_bad_fields_are_422_and_store_nothing(
 def test_non_finite_magnitudes_rejected(client: TestClient, keys: Keys, target_id: int) -> None:
     for value in ("NaN", "Infinity", "-Infinity"):
         text = json.dumps(obs(target_id)).replace('"magnitude": 4.07', f'"magnitude": {value}')
-        r = client.post("/api/v1/observations", content=text,
-                        headers={**bearer(keys.site_a), "content-type": "application/json"})
+        r = client.post(
+            "/api/v1/observations",
+            content=text,
+            headers={**bearer(keys.site_a), "content-type": "application/json"},
+        )
         assert r.status_code == 422, value
         assert "magnitude" in r.json()["message"]
     assert count(client, keys) == 0
 
 
-def test_unknown_ids_future_times_and_duplicates_in_request(client: TestClient, keys: Keys, target_id: int) -> None:
+def test_unknown_ids_future_times_and_duplicates_in_request(
+    client: TestClient, keys: Keys, target_id: int
+) -> None:
     r = client.post("/api/v1/observations", json=obs(target_id + 999), headers=bearer(keys.admin))
     assert r.status_code == 422 and "unknown target_id" in r.json()["message"]
-    r = client.post("/api/v1/observations", json=obs(target_id, site_id="nowhere"), headers=bearer(keys.admin))
+    r = client.post(
+        "/api/v1/observations", json=obs(target_id, site_id="nowhere"), headers=bearer(keys.admin)
+    )
     assert r.status_code == 422 and "nowhere" in r.json()["message"]
     future = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
-    r = client.post("/api/v1/observations", json=obs(target_id, observed_at=future), headers=bearer(keys.site_a))
+    r = client.post(
+        "/api/v1/observations", json=obs(target_id, observed_at=future), headers=bearer(keys.site_a)
+    )
     assert r.status_code == 422 and "future" in r.json()["message"]
     a = obs(target_id)
     b = {**a, "magnitude": 5.0}
@@ -131,7 +153,9 @@ def test_unknown_ids_future_times_and_duplicates_in_request(client: TestClient, 
     assert count(client, keys) == 0
 
 
-def test_malformed_json_wrong_shape_and_oversized_body(client: TestClient, keys: Keys, target_id: int) -> None:
+def test_malformed_json_wrong_shape_and_oversized_body(
+    client: TestClient, keys: Keys, target_id: int
+) -> None:
     headers = {**bearer(keys.site_a), "content-type": "application/json"}
     r = client.post("/api/v1/observations", content='{"observation_id": ', headers=headers)
     assert r.status_code == 422 and "not valid JSON" in r.json()["message"]
@@ -157,26 +181,41 @@ def test_malformed_json_wrong_shape_and_oversized_body(client: TestClient, keys:
 def test_listing_filters_and_pagination(client: TestClient, keys: Keys, target_id: int) -> None:
     batch = [obs(target_id, observed_at=f"2026-11-{10 + i:02d}T22:00:00Z") for i in range(7)]
     batch += [obs(target_id, site_id="site-b", observed_at="2026-11-12T10:00:00Z")]
-    assert client.post("/api/v1/observations", json=batch, headers=bearer(keys.admin)).status_code == 201
-    page = client.get("/api/v1/observations?site_id=site-a&limit=3", headers=bearer(keys.reader)).json()
+    assert (
+        client.post("/api/v1/observations", json=batch, headers=bearer(keys.admin)).status_code
+        == 201
+    )
+    page = client.get(
+        "/api/v1/observations?site_id=site-a&limit=3", headers=bearer(keys.reader)
+    ).json()
     assert page["total"] == 7 and len(page["observations"]) == 3 and page["next_offset"] == 3
     times = [o["observed_at"] for o in page["observations"]]
     assert times == sorted(times)
-    last = client.get("/api/v1/observations?site_id=site-a&limit=3&offset=6", headers=bearer(keys.reader)).json()
+    last = client.get(
+        "/api/v1/observations?site_id=site-a&limit=3&offset=6", headers=bearer(keys.reader)
+    ).json()
     assert len(last["observations"]) == 1 and last["next_offset"] is None
     window = client.get(
         "/api/v1/observations",
-        params={"target_id": target_id, "after": "2026-11-12T00:00:00Z", "before": "2026-11-14T00:00:00Z"},
+        params={
+            "target_id": target_id,
+            "after": "2026-11-12T00:00:00Z",
+            "before": "2026-11-14T00:00:00Z",
+        },
         headers=bearer(keys.reader),
     ).json()
     assert window["total"] == 3  # 12th (both sites) and 13th
-    r = client.get("/api/v1/observations", params={"after": "2026-11-12T00:00:00"}, headers=bearer(keys.reader))
+    r = client.get(
+        "/api/v1/observations", params={"after": "2026-11-12T00:00:00"}, headers=bearer(keys.reader)
+    )
     assert r.status_code == 422 and "timezone" in r.json()["message"]
 
 
 def test_lightcurve_groups_by_filter(client: TestClient, keys: Keys, target_id: int) -> None:
-    batch = [obs(target_id, filter=f, observed_at=f"2026-11-1{i}T22:00:00Z", magnitude=4.0 + i / 10)
-             for i, f in enumerate(["V", "B", "V", "V"])]
+    batch = [
+        obs(target_id, filter=f, observed_at=f"2026-11-1{i}T22:00:00Z", magnitude=4.0 + i / 10)
+        for i, f in enumerate(["V", "B", "V", "V"])
+    ]
     client.post("/api/v1/observations", json=batch, headers=bearer(keys.site_a))
     lc = client.get(f"/api/v1/lightcurve/{target_id}", headers=bearer(keys.reader)).json()
     assert lc["n_points"] == 4 and sorted(lc["filters"]) == ["B", "V"]
