@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+)
 
 from datas_pipelines.defs.network.assets import site_status, sites_reporting
 from datas_pipelines.resources import AppDatabase
@@ -14,7 +20,8 @@ network_job = define_asset_job("network_status_job", selection=AssetSelection.as
 network_schedule = ScheduleDefinition(
     job=network_job,
     cron_schedule=os.environ.get("DATAS_NETWORK_STATUS_CRON", "*/5 * * * *"),
-    default_status=None,
+    # Running by default: `make run` should show fresh network status without clicks.
+    default_status=DefaultScheduleStatus.RUNNING,
 )
 
 defs = Definitions(

@@ -1,7 +1,5 @@
 """Network health: which sites are reporting. Materialized on a schedule; checked for staleness."""
 
-from __future__ import annotations
-
 from collections import Counter
 
 from dagster import (
