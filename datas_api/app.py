@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from datas_api import errors
 from datas_api.body_limit import BodySizeLimit
@@ -17,6 +18,8 @@ from datas_core.db import make_engine, make_session_factory
 from datas_core.services.visible_now import CatalogCache
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
+
+log = logging.getLogger("datas.api")
 
 DESCRIPTION = """
 DATAS coordinates a network of small telescopes. Authenticate with
@@ -32,7 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Warm the catalog cache so the first ranked list does not pay for loading it.
+        try:
+            with app.state.session_factory() as session:
+                app.state.catalog_cache.get(session)
+        except SQLAlchemyError as exc:
+            log.warning("catalog not preloaded (run `datas db upgrade`?): %s", exc)
         yield
         engine.dispose()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Annotated
 
@@ -17,7 +17,9 @@ from datas_core.settings import Settings
 SESSION_COOKIE = "datas_session"
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies without I/O are `async def`: FastAPI runs sync ones in the thread pool, and each
+# hop costs more than the work. Those touching the database stay sync (off the event loop).
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -41,10 +43,11 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <api key>'")
-        principal = auth.authenticate_key(
+        principal, touched = auth.authenticate_key(
             session, token.strip(), timedelta(seconds=settings.key_touch_seconds)
         )
-        session.commit()  # persists the throttled last-used time, if it was due
+        if touched:
+            session.commit()  # persist the throttled last-used time
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -58,8 +61,8 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
-    def check(principal: CurrentPrincipal) -> Principal:
+def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise Forbidden(
                 f"role {principal.role!r} may not do this; it needs one of: {', '.join(roles)}"

@@ -137,8 +137,9 @@ def db_upgrade() -> None:
 @cli.command()
 @click.option("--host", default=None, help="Bind address (default DATAS_API_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default DATAS_API_PORT, 8000).")
-@click.option("--workers", type=int, default=1, show_default=True)
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--workers", type=int, default=1, show_default=True, help="Server processes.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True)
+def serve(host: str | None, port: int | None, workers: int, access_log: bool) -> None:
     """Run the HTTP API."""
     import uvicorn
 
@@ -149,6 +150,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.api_port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        access_log=access_log,
         proxy_headers=True,
     )
 
@@ -518,3 +520,7 @@ def _register_up() -> None:
 
 
 _register_up()
+
+
+if __name__ == "__main__":
+    cli()

@@ -33,7 +33,7 @@ def _admin_key(session_factory_url: str, key_file: Path) -> str:
             if key_file.exists():
                 key = key_file.read_text().strip()
                 try:
-                    if auth.authenticate_key(session, key).role == "admin":
+                    if auth.authenticate_key(session, key)[0].role == "admin":
                         return key
                 except Unauthorized:
                     pass

@@ -56,21 +56,34 @@ def list_keys(session: Session, include_revoked: bool = False) -> list[ApiKey]:
 
 def authenticate_key(
     session: Session, presented: str, touch_every: timedelta = timedelta(minutes=1)
-) -> Principal:
+) -> tuple[Principal, bool]:
+    """The caller behind a key, and whether its last-used time was updated (needs a commit)."""
     parts = security.split_api_key(presented)
     if parts is None:
         raise Unauthorized(WRONG_KEY)
     key_id, secret = parts
-    row = session.get(ApiKey, key_id)
+    # Plain column select: this runs on every request, the ORM identity map buys nothing here.
+    row = session.execute(
+        select(
+            ApiKey.role,
+            ApiKey.site_id,
+            ApiKey.name,
+            ApiKey.secret_hash,
+            ApiKey.revoked_at,
+            ApiKey.last_used_at,
+        ).where(ApiKey.key_id == key_id)
+    ).one_or_none()
     if row is None or row.revoked_at is not None:
         raise Unauthorized(WRONG_KEY)
     if not security.secret_matches(secret, row.secret_hash):
         raise Unauthorized(WRONG_KEY)
     now = datetime.now(timezone.utc)
     # Writing last-used on every request would serialize readers on SQLite; once a minute is enough.
-    if row.last_used_at is None or now - row.last_used_at >= touch_every:
+    touched = row.last_used_at is None or now - row.last_used_at >= touch_every
+    if touched:
         session.execute(update(ApiKey).where(ApiKey.key_id == key_id).values(last_used_at=now))
-    return Principal(kind="key", id=key_id, role=row.role, site_id=row.site_id, name=row.name)
+    principal = Principal(kind="key", id=key_id, role=row.role, site_id=row.site_id, name=row.name)
+    return principal, touched
 
 
 def create_user(session: Session, request: UserCreate) -> User:

@@ -14,13 +14,16 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datas_core.db.models import Campaign, CampaignTarget, Site, Target
+from datas_core.db.models import Campaign, CampaignTarget, Site, Target, TargetAlias
+from datas_core.errors import NotFound
 from datas_core.schemas.targets import TargetOut
 from datas_core.services import catalog_version
-from datas_core.sky.altaz import airmass, altaz_deg, horizon_limit_deg
+from datas_core.sky.altaz import ApparentPlaces, airmass, horizon_limit_deg
+from datas_core.sky.time import julian_date
 
 RANKING_NAME = "interim: priority among targets above the altitude limit now"
 
@@ -36,35 +39,59 @@ class CatalogSnapshot:
     rows: list[dict[str, Any]]  # serialized TargetOut, same order as the arrays
     campaign_members: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
     campaign_ids_by_name: dict[str, int] = field(default_factory=dict)
+    _places: ApparentPlaces | None = None
+
+    def places(self, when: datetime) -> ApparentPlaces:
+        """Positions of date, recomputed when more than a day old (precession is slow)."""
+        places = self._places
+        if places is None or abs(float(julian_date(when)) - places.jd) > 1.0:
+            places = ApparentPlaces.of(self.ra_deg, self.dec_deg, when)
+            self._places = places
+        return places
+
+
+_TARGET_ROWS = TypeAdapter(list[TargetOut])
+_WIRE_COLUMNS = [c for c in Target.__table__.columns if c.key in TargetOut.model_fields]
 
 
 def load_snapshot(session: Session) -> CatalogSnapshot:
+    """Active targets as arrays plus their wire rows (column selects: ~10x faster than ORM)."""
     version = catalog_version.current(session)
-    targets = list(
-        session.scalars(select(Target).where(Target.active.is_(True)).order_by(Target.target_id))
-    )
-    ids = np.array([t.target_id for t in targets], dtype=np.int64)
-    index = {tid: i for i, tid in enumerate(ids.tolist())}
+    records = [
+        dict(r._mapping)
+        for r in session.execute(
+            select(*_WIRE_COLUMNS).where(Target.active.is_(True)).order_by(Target.target_id)
+        )
+    ]
+    index = {rec["target_id"]: i for i, rec in enumerate(records)}
+    for rec in records:
+        rec["aliases"] = []
+    for target_id, alias, source in session.execute(
+        select(TargetAlias.target_id, TargetAlias.alias, TargetAlias.source)
+    ):
+        if target_id in index:
+            records[index[target_id]]["aliases"].append({"alias": alias, "source": source})
     members: dict[int, NDArray[np.bool_]] = {}
     for campaign_id, target_id in session.execute(
         select(CampaignTarget.campaign_id, CampaignTarget.target_id)
     ):
         if target_id in index:
-            mask = members.setdefault(campaign_id, np.zeros(len(ids), dtype=bool))
+            mask = members.setdefault(campaign_id, np.zeros(len(records), dtype=bool))
             mask[index[target_id]] = True
     names = {
         name: cid for name, cid in session.execute(select(Campaign.name, Campaign.campaign_id))
     }
     return CatalogSnapshot(
         version=version,
-        target_ids=ids,
-        ra_deg=np.array([t.ra_deg for t in targets], dtype=float),
-        dec_deg=np.array([t.dec_deg for t in targets], dtype=float),
-        priority=np.array([t.priority for t in targets], dtype=float),
+        target_ids=np.array([r["target_id"] for r in records], dtype=np.int64),
+        ra_deg=np.array([r["ra_deg"] for r in records], dtype=float),
+        dec_deg=np.array([r["dec_deg"] for r in records], dtype=float),
+        priority=np.array([r["priority"] for r in records], dtype=float),
         expires_unix=np.array(
-            [t.expires_at.timestamp() if t.expires_at else np.inf for t in targets], dtype=float
+            [r["expires_at"].timestamp() if r["expires_at"] else np.inf for r in records],
+            dtype=float,
         ),
-        rows=[TargetOut.model_validate(t).model_dump(mode="json") for t in targets],
+        rows=_TARGET_ROWS.dump_python(_TARGET_ROWS.validate_python(records), mode="json"),
         campaign_members=members,
         campaign_ids_by_name=names,
     )
@@ -88,9 +115,31 @@ class CatalogCache:
             return self._snapshot
 
 
+@dataclass(frozen=True)
+class SiteGeometry:
+    """What ranking needs of a site."""
+
+    site_id: str
+    latitude: float
+    longitude: float
+    altitude_limit_deg: float
+    horizon: list[list[float]] | None
+
+
+def site_geometry(session: Session, site_id: str) -> SiteGeometry:
+    row = session.execute(
+        select(
+            Site.site_id, Site.latitude, Site.longitude, Site.altitude_limit_deg, Site.horizon
+        ).where(Site.site_id == site_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"site {site_id!r} does not exist; list sites with GET /api/v1/sites")
+    return SiteGeometry(*row)
+
+
 def rank_visible_now(
     snapshot: CatalogSnapshot,
-    site: Site,
+    site: SiteGeometry,
     *,
     when: datetime | None = None,
     count: int = 20,
@@ -116,8 +165,13 @@ def rank_visible_now(
     if campaign_id is not None:
         members = snapshot.campaign_members.get(campaign_id, np.zeros(n, dtype=bool))
         drop("not_in_campaign", ~members)
-    alt, az = altaz_deg(snapshot.ra_deg, snapshot.dec_deg, site.latitude, site.longitude, when)
-    limit = horizon_limit_deg(az, site.altitude_limit_deg, site.horizon)
+    places = snapshot.places(when)
+    alt = places.altitude_deg(site.latitude, site.longitude, when)
+    if site.horizon:  # azimuth only matters when the site has a horizon profile
+        az_all = places.azimuth_deg(site.latitude, site.longitude, when)
+        limit = horizon_limit_deg(az_all, site.altitude_limit_deg, site.horizon)
+    else:
+        limit = np.full(n, site.altitude_limit_deg)
     drop("below_altitude_limit", alt < limit)
 
     candidates = np.flatnonzero(keep)
@@ -125,6 +179,8 @@ def rank_visible_now(
     order = candidates[np.lexsort((-alt[candidates], -snapshot.priority[candidates]))]
     page = order[offset : offset + count]
     x = airmass(alt[page])
+    az = np.zeros(n)
+    az[page] = places.subset(page).azimuth_deg(site.latitude, site.longitude, when)
     ranked = []
     for rank, (i, am) in enumerate(zip(page.tolist(), x.tolist(), strict=True), start=offset + 1):
         ranked.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -10,6 +11,65 @@ from numpy.typing import ArrayLike, NDArray
 from datas_core.sky.precession import precess_unit_vectors
 from datas_core.sky.time import julian_date, local_sidereal_time_deg
 from datas_core.sky.vectors import radec_to_unit
+
+
+@dataclass(frozen=True)
+class ApparentPlaces:
+    """Mean positions of date for a fixed set of targets: the per-target work, done once.
+
+    Precession moves positions by ~0.14 arcsec a day, so one set serves a whole night.
+    """
+
+    jd: float
+    ra_rad: NDArray[np.float64]
+    sin_dec: NDArray[np.float64]
+    cos_dec: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, ra_deg: ArrayLike, dec_deg: ArrayLike, when: datetime) -> ApparentPlaces:
+        jd = float(julian_date(when))
+        xyz = precess_unit_vectors(radec_to_unit(ra_deg, dec_deg), jd)
+        sin_dec = np.clip(xyz[..., 2], -1.0, 1.0)
+        return cls(
+            jd=jd,
+            ra_rad=np.arctan2(xyz[..., 1], xyz[..., 0]),
+            sin_dec=sin_dec,
+            cos_dec=np.sqrt(1.0 - sin_dec**2),
+        )
+
+    def hour_angle_rad(self, longitude_deg: ArrayLike, when: datetime) -> NDArray[np.float64]:
+        lst = np.radians(local_sidereal_time_deg(julian_date(when), longitude_deg))
+        return lst - self.ra_rad
+
+    def altitude_deg(
+        self, latitude_deg: ArrayLike, longitude_deg: ArrayLike, when: datetime
+    ) -> NDArray[np.float64]:
+        lat = np.radians(np.asarray(latitude_deg, dtype=float))
+        cos_ha = np.cos(self.hour_angle_rad(longitude_deg, when))
+        sin_alt = np.sin(lat) * self.sin_dec + np.cos(lat) * self.cos_dec * cos_ha
+        return np.degrees(np.arcsin(np.clip(sin_alt, -1.0, 1.0)))
+
+    def azimuth_deg(
+        self, latitude_deg: ArrayLike, longitude_deg: ArrayLike, when: datetime
+    ) -> NDArray[np.float64]:
+        lat = np.radians(np.asarray(latitude_deg, dtype=float))
+        ha = self.hour_angle_rad(longitude_deg, when)
+        az = np.arctan2(
+            -self.cos_dec * np.sin(ha),
+            self.sin_dec * np.cos(lat) - self.cos_dec * np.sin(lat) * np.cos(ha),
+        )
+        return np.degrees(az) % 360.0
+
+    def altaz_deg(
+        self, latitude_deg: ArrayLike, longitude_deg: ArrayLike, when: datetime
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return (
+            self.altitude_deg(latitude_deg, longitude_deg, when),
+            self.azimuth_deg(latitude_deg, longitude_deg, when),
+        )
+
+    def subset(self, index: NDArray[np.intp]) -> ApparentPlaces:
+        return ApparentPlaces(self.jd, self.ra_rad[index], self.sin_dec[index], self.cos_dec[index])
 
 
 def altaz_deg(
@@ -24,20 +84,7 @@ def altaz_deg(
     Targets broadcast along the last axis, sites along the first: ra/dec of shape (n,) and
     latitude/longitude of shape (m, 1) give (m, n) arrays.
     """
-    jd = float(julian_date(when))
-    xyz = precess_unit_vectors(radec_to_unit(ra_deg, dec_deg), jd)
-    ra_date = np.arctan2(xyz[..., 1], xyz[..., 0])
-    dec_date = np.arcsin(np.clip(xyz[..., 2], -1.0, 1.0))
-    lst = np.radians(local_sidereal_time_deg(jd, longitude_deg))
-    lat = np.radians(np.asarray(latitude_deg, dtype=float))
-    ha = lst - ra_date
-    sin_alt = np.sin(lat) * np.sin(dec_date) + np.cos(lat) * np.cos(dec_date) * np.cos(ha)
-    alt = np.arcsin(np.clip(sin_alt, -1.0, 1.0))
-    az = np.arctan2(
-        -np.cos(dec_date) * np.sin(ha),
-        np.sin(dec_date) * np.cos(lat) - np.cos(dec_date) * np.sin(lat) * np.cos(ha),
-    )
-    return np.degrees(alt), np.degrees(az) % 360.0
+    return ApparentPlaces.of(ra_deg, dec_deg, when).altaz_deg(latitude_deg, longitude_deg, when)
 
 
 def airmass(altitude_deg: ArrayLike) -> NDArray[np.float64]:
