@@ -18,6 +18,7 @@ from datas_core.db import make_engine, make_session_factory
 from datas_core.services.visible_now import CatalogCache
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
+from datas_core.ttl_cache import TTLCache
 
 log = logging.getLogger("datas.api")
 
@@ -54,7 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.catalog_cache = CatalogCache()
+    app.state.catalog_cache = CatalogCache(settings.catalog_recheck_seconds)
+    app.state.site_cache = TTLCache(settings.catalog_recheck_seconds)
+    app.state.key_cache = TTLCache(settings.auth_cache_seconds)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, targets, sites, observations, campaigns, alerts, auth):

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from datas_core import security
 from datas_core.errors import Forbidden, Unauthorized
 from datas_core.schemas.auth import Principal
 from datas_core.services import auth
@@ -43,12 +44,19 @@ def get_principal(request: Request, session: SessionDep, settings: SettingsDep) 
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <api key>'")
-        principal, touched = auth.authenticate_key(
-            session, token.strip(), timedelta(seconds=settings.key_touch_seconds)
-        )
-        if touched:
-            session.commit()  # persist the throttled last-used time
-        return principal
+        token = token.strip()
+
+        def verify() -> Principal:
+            principal, touched = auth.authenticate_key(
+                session, token, timedelta(seconds=settings.key_touch_seconds)
+            )
+            if touched:
+                session.commit()  # persist the throttled last-used time
+            return principal
+
+        # Keyed by the key's hash: the cache never holds a usable secret.
+        cache = request.app.state.key_cache
+        return cache.get_or_load(security.digest(token), verify)  # type: ignore[no-any-return]
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         return auth.authenticate_session(session, cookie)

@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     key_touch_seconds: float = Field(
         60.0, ge=0, description="API key last-used time is written at most this often."
     )
+    auth_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="A verified API key is trusted this long per worker "
+        "(revocation takes effect within it; 0 checks the database on every request).",
+    )
+    catalog_recheck_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="The ranked list re-reads changed targets and sites at most this "
+        "late (0: on every request).",
+    )
     log_level: str = Field("INFO", description="Python logging level for server processes.")
 
     @model_validator(mode="after")

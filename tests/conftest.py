@@ -115,6 +115,9 @@ def settings_for(tmp_path: Path) -> Callable[..., Any]:
     from datas_core.settings import Settings
 
     def make(db_url: str, **overrides: Any) -> Settings:
+        # Tests change data and read it back at once: no per-worker caching unless asked for.
+        overrides.setdefault("auth_cache_seconds", 0)
+        overrides.setdefault("catalog_recheck_seconds", 0)
         return Settings(home=tmp_path / "home", database_url=db_url, **overrides)
 
     return make

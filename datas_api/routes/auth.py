@@ -35,8 +35,9 @@ def list_keys(session: SessionDep, _: Admin, include_revoked: bool = False) -> A
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: str, session: SessionDep, _: Admin) -> Any:
+def revoke_key(key_id: str, request: Request, session: SessionDep, _: Admin) -> Any:
     row = auth.revoke_key(session, key_id)
+    request.app.state.key_cache.invalidate()  # this worker at once; others within the TTL
     session.commit()
     return row
 

@@ -55,7 +55,9 @@ def list_targets(
         return TargetPage(targets=[TargetOut.model_validate(t) for t in page.items], **page.info())
     if principal.role == "site" and principal.site_id != site_id:
         raise Forbidden(f"this key belongs to site {principal.site_id!r}; ask for its own list")
-    site = visible_now.site_geometry(session, site_id)
+    site = request.app.state.site_cache.get_or_load(
+        site_id, lambda: visible_now.site_geometry(session, site_id)
+    )
     snapshot = request.app.state.catalog_cache.get(session)
     ranked = visible_now.rank_visible_now(
         snapshot,

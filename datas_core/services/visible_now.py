@@ -8,6 +8,7 @@ would dominate latency. The cache reloads when the catalog version counter moves
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -100,13 +101,20 @@ def load_snapshot(session: Session) -> CatalogSnapshot:
 class CatalogCache:
     """One snapshot per process, refreshed when the catalog version in the database changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, recheck_seconds: float = 1.0) -> None:
         self._snapshot: CatalogSnapshot | None = None
         self._lock = threading.Lock()
+        # The version is asked at most this often: a new or boosted target shows up within it.
+        self.recheck_seconds = recheck_seconds
+        self._checked_at = -float("inf")
 
     def get(self, session: Session) -> CatalogSnapshot:
-        version = catalog_version.current(session)
         snap = self._snapshot
+        now = time.monotonic()
+        if snap is not None and now - self._checked_at < self.recheck_seconds:
+            return snap
+        version = catalog_version.current(session)
+        self._checked_at = now
         if snap is not None and snap.version == version:
             return snap
         with self._lock:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from fastapi.testclient import TestClient
 
+from datas_api.app import create_app
 from tests.api.conftest import Keys, bearer
 
 
@@ -181,3 +184,30 @@ def test_passwords_are_stored_with_a_slow_salted_hash(client: TestClient, keys: 
     assert len(set(hashes)) == 2 and all(h.startswith("scrypt$") for h in hashes)
     assert all("same password" not in h for h in hashes)
     assert all(keys.admin.split("_")[2] not in h for h in secrets)
+
+
+def test_key_cache_revocation_is_immediate_in_the_same_worker(
+    db_url: str, settings_for: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(db_url, auth_cache_seconds=60))
+    with TestClient(app) as c:
+        from datas_core.db import session_scope
+        from datas_core.schemas.auth import KeyCreate
+        from datas_core.services import auth
+
+        with session_scope(app.state.session_factory) as s:
+            admin = auth.create_key(s, KeyCreate(role="admin"))[1]
+            reader_row, reader = auth.create_key(s, KeyCreate(role="reader"))
+        assert c.get("/api/v1/auth/me", headers=bearer(reader)).status_code == 200
+        # Revoked behind the API's back: the cached verification holds for its TTL ...
+        with session_scope(app.state.session_factory) as s:
+            auth.revoke_key(s, reader_row.key_id)
+        assert c.get("/api/v1/auth/me", headers=bearer(reader)).status_code == 200
+        # ... while a revocation through the API clears this worker's cache at once.
+        with session_scope(app.state.session_factory) as s:
+            other_row, other = auth.create_key(s, KeyCreate(role="reader"))
+        assert c.get("/api/v1/auth/me", headers=bearer(other)).status_code == 200
+        r = c.delete(f"/api/v1/keys/{other_row.key_id}", headers=bearer(admin))
+        assert r.status_code == 200
+        assert c.get("/api/v1/auth/me", headers=bearer(other)).status_code == 401
+        assert c.get("/api/v1/auth/me", headers=bearer(reader)).status_code == 401
