@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.catalog_cache = CatalogCache(settings.catalog_recheck_seconds)
-    app.state.site_cache = TTLCache(settings.catalog_recheck_seconds)
+    # Site geometry changes rarely; 1,000 sites polled every few minutes need a longer life.
+    app.state.site_cache = TTLCache(settings.site_cache_seconds)
     app.state.key_cache = TTLCache(settings.auth_cache_seconds)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="The ranked list re-reads changed targets and sites at most this "
         "late (0: on every request).",
     )
+    site_cache_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="A site's position and limits are re-read at most this late by "
+        "the ranked list (0: on every request).",
+    )
     log_level: str = Field("INFO", description="Python logging level for server processes.")
 
     @model_validator(mode="after")

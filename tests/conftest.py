@@ -118,6 +118,7 @@ def settings_for(tmp_path: Path) -> Callable[..., Any]:
         # Tests change data and read it back at once: no per-worker caching unless asked for.
         overrides.setdefault("auth_cache_seconds", 0)
         overrides.setdefault("catalog_recheck_seconds", 0)
+        overrides.setdefault("site_cache_seconds", 0)
         return Settings(home=tmp_path / "home", database_url=db_url, **overrides)
 
     return make

@@ -287,19 +287,22 @@ class AlertEvent(Base):
 
 
 class SiteRanking(Base):
-    """A stored ranked list for one site, with the score terms that explain each entry."""
+    """The latest ranked list of one site: entries with their score terms, explained exclusions."""
 
     __tablename__ = "site_rankings"
-    __table_args__ = (Index("ix_site_rankings_site_rank", "site_id", "computed_at", "rank"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    site_id: Mapped[str] = mapped_column(ForeignKey("sites.site_id", ondelete="CASCADE"))
+    site_id: Mapped[str] = mapped_column(
+        ForeignKey("sites.site_id", ondelete="CASCADE"), primary_key=True
+    )
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    rank: Mapped[int] = mapped_column(Integer)
-    target_id: Mapped[int] = mapped_column(ForeignKey("targets.target_id", ondelete="CASCADE"))
-    score: Mapped[float] = mapped_column(Float)
-    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    catalog_version: Mapped[int] = mapped_column(Integer)
+    site_reason: Mapped[str | None] = mapped_column(String(200))
+    # [{"target_id", "score", "terms", "in_slot", "plan", "window"}, ...] best first
+    entries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # [{"target_id", "name", "reason", "potential_score"}, ...]
+    excluded: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class ApiKey(Base):

@@ -7,6 +7,7 @@ would dominate latency. The cache reloads when the catalog version counter moves
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -120,6 +121,9 @@ class CatalogCache:
         with self._lock:
             if self._snapshot is None or self._snapshot.version != version:
                 self._snapshot = load_snapshot(session)
+                # The snapshot is long-lived: keep the cyclic GC from rescanning it on every pass.
+                gc.collect()
+                gc.freeze()
             return self._snapshot
 
 

@@ -106,3 +106,22 @@ def horizon_limit_deg(
         profile = np.interp(az, points[:, 0], points[:, 1], period=360.0)
         limit = np.maximum(limit, profile)
     return limit
+
+
+def altaz_of_date_deg(
+    ra_rad: ArrayLike,
+    dec_rad: ArrayLike,
+    latitude_deg: ArrayLike,
+    longitude_deg: ArrayLike,
+    jd: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Altitude and azimuth of positions already of date (Sun, Moon); all arguments broadcast."""
+    lat = np.radians(np.asarray(latitude_deg, dtype=float))
+    dec = np.asarray(dec_rad, dtype=float)
+    ha = np.radians(local_sidereal_time_deg(jd, longitude_deg)) - np.asarray(ra_rad, dtype=float)
+    sin_alt = np.sin(lat) * np.sin(dec) + np.cos(lat) * np.cos(dec) * np.cos(ha)
+    az = np.arctan2(
+        -np.cos(dec) * np.sin(ha),
+        np.sin(dec) * np.cos(lat) - np.cos(dec) * np.sin(lat) * np.cos(ha),
+    )
+    return np.degrees(np.arcsin(np.clip(sin_alt, -1.0, 1.0))), np.degrees(az) % 360.0
