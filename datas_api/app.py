@@ -15,7 +15,7 @@ from datas_api.body_limit import BodySizeLimit
 from datas_api.routes import alerts, auth, campaigns, health, observations, sites, targets
 from datas_core import __version__
 from datas_core.db import make_engine, make_session_factory
-from datas_core.services.visible_now import CatalogCache
+from datas_core.services import catalog_version
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
 from datas_core.ttl_cache import TTLCache
@@ -37,12 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Warm the catalog cache so the first ranked list does not pay for loading it.
         try:
             with app.state.session_factory() as session:
-                app.state.catalog_cache.get(session)
+                catalog_version.current(session)
         except SQLAlchemyError as exc:
-            log.warning("catalog not preloaded (run `datas db upgrade`?): %s", exc)
+            log.warning("database not ready (run `datas db upgrade`?): %s", exc)
         yield
         engine.dispose()
 
@@ -55,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.catalog_cache = CatalogCache(settings.catalog_recheck_seconds)
+    app.state.version_cache = TTLCache(settings.catalog_recheck_seconds)
+    app.state.ranking_cache = TTLCache(settings.catalog_recheck_seconds)
     # Site geometry changes rarely; 1,000 sites polled every few minutes need a longer life.
     app.state.site_cache = TTLCache(settings.site_cache_seconds)
     app.state.key_cache = TTLCache(settings.auth_cache_seconds)

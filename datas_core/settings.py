@@ -66,6 +66,16 @@ class Settings(BaseSettings):
         description="A site's position and limits are re-read at most this late by "
         "the ranked list (0: on every request).",
     )
+    scheduler_lookahead_minutes: float = Field(
+        120.0, gt=0, le=1440, description="How far ahead the ranking looks (setting targets)."
+    )
+    scheduler_sun_limit_deg: float = Field(
+        -12.0, ge=-18, le=0, description="Sun altitude below which a site observes."
+    )
+    scheduler_validity_minutes: float = Field(
+        10.0, gt=0, description="A stored ranking is served this long; then sites rank live."
+    )
+    scheduler_keep_per_site: int = Field(50, ge=1, le=1000, description="Entries stored per site.")
     log_level: str = Field("INFO", description="Python logging level for server processes.")
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from dagster import (
 )
 
 from datas_pipelines.defs.network.assets import site_status, sites_reporting
+from datas_pipelines.defs.ranking.assets import site_rankings
 from datas_pipelines.resources import AppDatabase
 
 network_job = define_asset_job("network_status_job", selection=AssetSelection.assets(site_status))
@@ -24,10 +25,18 @@ network_schedule = ScheduleDefinition(
     default_status=DefaultScheduleStatus.RUNNING,
 )
 
+ranking_job = define_asset_job("ranking_job", selection=AssetSelection.assets(site_rankings))
+
+ranking_schedule = ScheduleDefinition(
+    job=ranking_job,
+    cron_schedule=os.environ.get("DATAS_RANKING_CRON", "*/5 * * * *"),
+    default_status=DefaultScheduleStatus.RUNNING,
+)
+
 defs = Definitions(
-    assets=[site_status],
+    assets=[site_status, site_rankings],
     asset_checks=[sites_reporting],
-    jobs=[network_job],
-    schedules=[network_schedule],
+    jobs=[network_job, ranking_job],
+    schedules=[network_schedule, ranking_schedule],
     resources={"app_db": AppDatabase()},
 )

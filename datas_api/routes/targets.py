@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from datas_api.deps import Admin, Reader, SessionDep
-from datas_core.errors import Forbidden
+from datas_core.errors import Forbidden, InvalidInput
+from datas_core.scheduling.config import scheduler_config
 from datas_core.schemas.targets import (
     ConeResult,
     SiteTargetList,
@@ -17,7 +19,7 @@ from datas_core.schemas.targets import (
     TargetPage,
     TargetUpdate,
 )
-from datas_core.services import campaigns, targets, visible_now
+from datas_core.services import campaigns, catalog_version, rankings, targets
 
 router = APIRouter(prefix="/api/v1/targets", tags=["targets"])
 
@@ -39,6 +41,13 @@ def list_targets(
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=200, description="name contains")] = None,
     active: Annotated[bool | None, Query(description="catalog listing only")] = True,
+    explain: Annotated[
+        bool, Query(description="with site_id: also the best excluded targets and why")
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        Query(description="with site_id: rank for this ISO time instead of now (preview)"),
+    ] = None,
 ) -> Any:
     campaign_id = campaigns.find_campaign(session, campaign).campaign_id if campaign else None
     if site_id is None:
@@ -55,21 +64,35 @@ def list_targets(
         return TargetPage(targets=[TargetOut.model_validate(t) for t in page.items], **page.info())
     if principal.role == "site" and principal.site_id != site_id:
         raise Forbidden(f"this key belongs to site {principal.site_id!r}; ask for its own list")
-    site = request.app.state.site_cache.get_or_load(
-        site_id, lambda: visible_now.site_geometry(session, site_id)
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("'at' needs a timezone, e.g. 2026-11-23T22:00:00Z")
+    now = at or datetime.now(timezone.utc)
+    state = request.app.state
+    settings = state.settings
+    version = state.version_cache.get_or_load("v", lambda: catalog_version.current(session))
+    stored = state.ranking_cache.get_or_load(
+        site_id, lambda: rankings.stored_ranking(session, site_id)
     )
-    snapshot = request.app.state.catalog_cache.get(session)
-    ranked = visible_now.rank_visible_now(
-        snapshot,
-        site,
+    members = (
+        set(campaigns.campaign_target_ids(session, campaign_id))
+        if campaign_id is not None
+        else None
+    )
+    body = rankings.serve_site_list(
+        session,
+        site_id,
+        now,
+        scheduler_config(settings),
+        settings.heartbeat_stale_minutes,
         count=count,
         offset=offset,
+        explain=explain,
         priority_min=priority_min,
-        campaign_id=campaign_id,
+        campaign_target_ids=members,
+        stored=stored,
+        current_version=version,
     )
-    # The rows are serialized once per catalog version; skip re-validating them per request.
-    ranked["generated_at"] = ranked["generated_at"].isoformat()
-    return Response(json.dumps(ranked), media_type="application/json")
+    return Response(json.dumps(body), media_type="application/json")
 
 
 @router.post("", response_model=TargetOut, status_code=status.HTTP_201_CREATED)

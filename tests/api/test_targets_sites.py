@@ -119,11 +119,39 @@ def test_catalog_pagination_and_filters(client: TestClient, keys: Keys) -> None:
     )
 
 
-def test_site_list_ranks_by_priority_above_altitude_limit(client: TestClient, keys: Keys) -> None:
+AT = datetime(2026, 11, 23, 22, 0, tzinfo=timezone.utc)  # dark at site-a (Ondrejov)
+
+
+def _clear_heartbeat(client: TestClient, site_id: str, when: datetime) -> None:
+    from datas_core.db import session_scope
+    from datas_core.db.models import SiteStatus
+
+    with session_scope(client.app.state.session_factory) as s:  # type: ignore[attr-defined]
+        s.add(
+            SiteStatus(
+                site_id=site_id,
+                received_at=when,
+                state="ready",
+                weather={"safe": True, "cloud_cover_pct": 0.0},
+            )
+        )
+
+
+def _astropy_alt(ra: np.ndarray, dec: np.ndarray, when: datetime, lat: float, lon: float):
     from astropy import units as u
     from astropy.coordinates import AltAz, EarthLocation, SkyCoord
     from astropy.time import Time
 
+    loc = EarthLocation(lat=lat * u.deg, lon=lon * u.deg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = AltAz(obstime=Time(when), location=loc)
+        return SkyCoord(ra * u.deg, dec * u.deg).transform_to(frame).alt.deg
+
+
+def test_site_list_serves_what_is_observable_with_explained_scores(
+    client: TestClient, keys: Keys
+) -> None:
     rng = np.random.default_rng(7)
     ra = rng.uniform(0, 360, 120)
     dec = np.degrees(np.arcsin(rng.uniform(-1, 1, 120)))
@@ -134,53 +162,93 @@ def test_site_list_ranks_by_priority_above_altitude_limit(client: TestClient, ke
             name=f"S{i}",
             ra_deg=round(float(ra[i]), 5),
             dec_deg=round(float(dec[i]), 5),
-            priority=float(i % 10),
+            priority=float(i % 10 + 1),
         )
-    r = client.get("/api/v1/targets?site_id=site-a&count=1000", headers=bearer(keys.site_a))
+    url = "/api/v1/targets?site_id=site-a&count=1000&at=2026-11-23T22:00:00Z"
+    # No heartbeat: weather unknown, nothing is scheduled, and the answer says why.
+    body = client.get(url, headers=bearer(keys.site_a)).json()
+    assert body["targets"] == [] and "weather unknown" in body["site_reason"]
+    _clear_heartbeat(client, "site-a", AT - timedelta(minutes=2))
+    r = client.get(url + "&explain=true", headers=bearer(keys.site_a))
     assert r.status_code == 200, r.text
     body = r.json()
-    when = datetime.fromisoformat(body["generated_at"])
-    loc = EarthLocation(lat=SITE_A["latitude"] * u.deg, lon=SITE_A["longitude"] * u.deg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        alt = (
-            SkyCoord(ra * u.deg, dec * u.deg)
-            .transform_to(AltAz(obstime=Time(when), location=loc))
-            .alt.deg
-        )
+    alt = _astropy_alt(ra, dec, AT, SITE_A["latitude"], SITE_A["longitude"])
     limit = SITE_A["altitude_limit_deg"]
-    expected = {f"S{i}" for i in range(120) if alt[i] >= limit + 0.05}
-    borderline = {f"S{i}" for i in range(120) if abs(alt[i] - limit) < 0.05}
     served = {t["name"] for t in body["targets"]}
-    assert expected <= served and served <= expected | borderline
-    assert body["excluded"]["below_altitude_limit"] == 120 - len(served)
-    prios = [(t["priority"], t["altitude_deg"]) for t in body["targets"]]
-    assert prios == sorted(prios, key=lambda p: (-p[0], -p[1]))
-    assert [t["rank"] for t in body["targets"]] == list(range(1, len(served) + 1))
+    assert served <= {f"S{i}" for i in range(120) if alt[i] >= limit - 0.05}
+    # Comfortably observable targets are all served (none is near the Moon at this time).
+    comfortable = {f"S{i}" for i in range(120) if alt[i] >= limit + 3}
+    missing = comfortable - served
+    why = {e["name"]: e["reason"] for e in body["excluded_targets"]}
+    assert all(why.get(name) == "moon_constraint" for name in missing), (missing, why)
+    assert len(missing) <= 3
+    scores = [t["score"] for t in body["targets"]]
+    assert scores == sorted(scores, reverse=True)
     for t in body["targets"]:
-        assert t["airmass"] >= 1.0 and t["altitude_deg"] >= limit - 1e-9
-    # paging through the ranked list gives the same order
-    first = client.get("/api/v1/targets?site_id=site-a&count=5", headers=bearer(keys.site_a)).json()
+        product = np.prod(list(t["terms"].values()))
+        assert abs(product - t["score"]) <= 1e-3 * t["score"] + 1e-3
+        assert t["airmass"] >= 1.0 and t["altitude_deg"] >= limit - 0.05
+        assert t["exposure_plan"]["filter"] in SITE_A["filters"]
+        assert t["window"]["rise"] <= AT.isoformat().replace("+00:00", "Z") <= t["window"]["set"]
+    assert [t["rank"] for t in body["targets"]] == list(range(1, len(served) + 1))
+    reasons = {e["reason"] for e in body["excluded_targets"]}
+    assert reasons and reasons <= {
+        "below_altitude_limit",
+        "sets_before_plan_completes",
+        "moon_constraint",
+    }
+    for e in body["excluded_targets"]:
+        if e["reason"] == "below_altitude_limit":
+            assert alt[int(e["name"][1:])] < limit + 0.05
+    first = client.get(url.replace("count=1000", "count=5"), headers=bearer(keys.site_a)).json()
     assert [t["name"] for t in first["targets"]] == [t["name"] for t in body["targets"][:5]]
-    # a new target shows up immediately (the cache follows the catalog version)
-    zenith_ra = float(
-        SkyCoord(
-            alt=89 * u.deg, az=0 * u.deg, frame=AltAz(obstime=Time(when), location=loc)
-        ).icrs.ra.deg
+    assert (
+        client.get("/api/v1/targets?site_id=nowhere", headers=bearer(keys.admin)).status_code == 404
     )
+    r = client.get(
+        "/api/v1/targets?site_id=site-a&at=2026-11-23T22:00:00", headers=bearer(keys.admin)
+    )
+    assert r.status_code == 422 and "timezone" in r.json()["message"]
+
+
+def test_stored_network_ranking_folds_in_new_targets(client: TestClient, keys: Keys) -> None:
+    from datas_core.db import session_scope
+    from datas_core.scheduling.inputs import SchedulerConfig
+    from datas_core.services import rankings
+
+    for i, (ra, dec) in enumerate([(30.0, 50.0), (60.0, 45.0), (90.0, 40.0)]):
+        _add(client, keys, name=f"N{i}", ra_deg=ra, dec_deg=dec, priority=5)
+    _clear_heartbeat(client, "site-a", AT - timedelta(minutes=1))
+    with session_scope(client.app.state.session_factory) as s:  # type: ignore[attr-defined]
+        run = rankings.compute_rankings(s, AT, SchedulerConfig(), 15)
+        rankings.store_rankings(s, run)
+    later = AT + timedelta(minutes=2)
+    url = f"/api/v1/targets?site_id=site-a&at={later.isoformat().replace('+00:00', 'Z')}"
+    body = client.get(url, headers=bearer(keys.site_a)).json()
+    assert body["ranking"] == "network"
+    assert {t["name"] for t in body["targets"]} == {"N0", "N1", "N2"}
+    assert body["targets"][0]["in_slot"]
+    # An alert-like target created after the ranking is served at once, above the others.
+    from datas_core.sky.time import julian_date, local_sidereal_time_deg
+
+    zenith_ra = float(local_sidereal_time_deg(julian_date(later), SITE_A["longitude"]))
     _add(
         client,
         keys,
         name="urgent",
-        ra_deg=round(zenith_ra % 360, 4),
+        ra_deg=round(zenith_ra, 4),
         dec_deg=SITE_A["latitude"],
         priority=10,
     )
-    top = client.get("/api/v1/targets?site_id=site-a&count=1", headers=bearer(keys.site_a)).json()
-    assert top["targets"][0]["name"] == "urgent"
-    assert (
-        client.get("/api/v1/targets?site_id=nowhere", headers=bearer(keys.admin)).status_code == 404
-    )
+    body = client.get(url, headers=bearer(keys.site_a)).json()
+    assert body["ranking"] == "network+changes"
+    assert body["targets"][0]["name"] == "urgent"
+    # Past the validity time the site is ranked live, with the same rules.
+    expired = AT + timedelta(minutes=30)
+    _clear_heartbeat(client, "site-a", expired - timedelta(minutes=1))
+    url = f"/api/v1/targets?site_id=site-a&at={expired.isoformat().replace('+00:00', 'Z')}"
+    body = client.get(url, headers=bearer(keys.site_a)).json()
+    assert body["ranking"] == "live" and body["targets"][0]["name"] == "urgent"
 
 
 def test_cone_search_endpoint_across_ra_zero(client: TestClient, keys: Keys) -> None:

@@ -1,0 +1,288 @@
+"""Network rankings: compute and store every site's list; serve one with a live re-check."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from datas_core.db.models import Observation, Site, SiteRanking
+from datas_core.errors import NotFound
+from datas_core.scheduling.assign import assign_network, assign_per_site
+from datas_core.scheduling.entries import site_entries
+from datas_core.scheduling.inputs import SchedulerConfig
+from datas_core.scheduling.rank import rank_network
+from datas_core.services.scheduling_inputs import NetworkInputs, load_network
+from datas_core.sky.altaz import ApparentPlaces
+from datas_core.sky.night import sun_altitude_grid_deg
+from datas_core.sky.time import julian_date
+
+RELIABILITY_MEMORY = 0.9  # weight of the past in the reliability average, per ranking run
+
+
+@dataclass
+class RankingRun:
+    computed_at: datetime
+    valid_until: datetime
+    catalog_version: int
+    sites: dict[str, dict[str, Any]]  # site_id -> {"site_reason", "entries", "excluded"}
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def compute_rankings(
+    session: Session,
+    now: datetime,
+    cfg: SchedulerConfig,
+    stale_minutes: float,
+    site_ids: list[str] | None = None,
+    assume_clear: bool = False,
+    coordinate: bool = True,
+    changed_since: datetime | None = None,
+) -> RankingRun:
+    clock = time.perf_counter()
+    # Targets changed after this instant are folded in when the list is served (wall clock,
+    # taken before reading, so nothing changed during the run is missed).
+    loaded_at = datetime.now(timezone.utc)
+    net = load_network(session, now, cfg, stale_minutes, site_ids, assume_clear, changed_since)
+    loaded = time.perf_counter()
+    run = rank_inputs(net, now, cfg, coordinate)
+    run.stats["loaded_at"] = loaded_at.isoformat()
+    run.stats["seconds"] = {
+        "load": round(loaded - clock, 3),
+        **run.stats["seconds"],
+        "total": round(time.perf_counter() - clock, 3),
+    }
+    return run
+
+
+def rank_inputs(
+    net: NetworkInputs, now: datetime, cfg: SchedulerConfig, coordinate: bool = True
+) -> RankingRun:
+    clock = time.perf_counter()
+    jd = float(julian_date(now))
+    ranking = rank_network(net.targets, net.sites, jd, cfg, net.recent)
+    ranked = time.perf_counter()
+    assigned = (
+        assign_network(ranking, net.targets.redundancy) if coordinate else assign_per_site(ranking)
+    )
+    entries = site_entries(ranking, assigned, net.targets, net.sites)
+    out: dict[str, dict[str, Any]] = {}
+    for i, site_id in enumerate(net.sites.site_id):
+        lst = ranking.lists[i]
+        rows = []
+        for rank, e in enumerate(entries[i], start=1):
+            ti = e.pop("_t")
+            rows.append({**net.target_rows[ti], "rank": rank, **e})
+        excluded = [
+            {
+                "target_id": int(net.targets.target_id[ti]),
+                "name": net.targets.name[ti],
+                "reason": reason,
+                "potential_score": round(float(ranking.target_terms.base[ti]), 4),
+            }
+            for ti, reason in zip(lst.excluded_index.tolist(), lst.excluded_reason, strict=True)
+        ]
+        out[site_id] = {
+            "site_reason": lst.site_reason,
+            "entries": rows,
+            "excluded": excluded,
+            "eligible": lst.eligible,
+        }
+    return RankingRun(
+        computed_at=now,
+        valid_until=now + timedelta(minutes=cfg.validity_minutes),
+        catalog_version=net.catalog_version,
+        sites=out,
+        stats={
+            "targets": len(net.targets),
+            "sites": len(net.sites),
+            "sites_with_targets": sum(1 for v in out.values() if v["entries"]),
+            "excluded_pairs": ranking.excluded_counts,
+            "site_reasons": _count(v["site_reason"] for v in out.values() if v["site_reason"]),
+            "coordinated": coordinate,
+            "seconds": {
+                "rank": round(ranked - clock, 3),
+                "assign_and_describe": round(time.perf_counter() - ranked, 3),
+            },
+        },
+    )
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        key = str(v).split(":")[0]
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def store_rankings(session: Session, run: RankingRun) -> None:
+    """Replace every site's stored list; update site reliability from the previous lists."""
+    previous = {r.site_id: r for r in session.scalars(select(SiteRanking))}
+    _update_reliability(session, previous, run.computed_at)
+    session.execute(delete(SiteRanking).where(SiteRanking.site_id.in_(list(run.sites))))
+    session.add_all(
+        SiteRanking(
+            site_id=site_id,
+            computed_at=run.computed_at,
+            valid_until=run.valid_until,
+            catalog_version=run.catalog_version,
+            site_reason=(data["site_reason"] or None) and str(data["site_reason"])[:200],
+            entries=data["entries"],
+            excluded=data["excluded"],
+            stats={"eligible": data["eligible"], "loaded_at": run.stats.get("loaded_at")},
+        )
+        for site_id, data in run.sites.items()
+    )
+    session.flush()
+
+
+def _update_reliability(session: Session, previous: dict[str, SiteRanking], now: datetime) -> None:
+    """Share of a site's slot targets that came back as observations since that ranking."""
+    for site_id, row in previous.items():
+        slot = [e["target_id"] for e in row.entries if e.get("in_slot")]
+        if not slot or row.site_reason:
+            continue
+        observed = set(
+            session.scalars(
+                select(Observation.target_id).where(
+                    Observation.site_id == site_id,
+                    Observation.observed_at >= row.computed_at,
+                    Observation.observed_at <= now,
+                    Observation.target_id.in_(slot),
+                )
+            )
+        )
+        share = len(observed) / len(slot)
+        site = session.get(Site, site_id)
+        if site is not None:
+            old = 1.0 if site.reliability is None else site.reliability
+            site.reliability = RELIABILITY_MEMORY * old + (1 - RELIABILITY_MEMORY) * share
+
+
+def serve_site_list(
+    session: Session,
+    site_id: str,
+    now: datetime,
+    cfg: SchedulerConfig,
+    stale_minutes: float,
+    *,
+    count: int = 20,
+    offset: int = 0,
+    explain: bool = False,
+    priority_min: float | None = None,
+    campaign_target_ids: set[int] | None = None,
+    stored: SiteRanking | None = None,
+    current_version: int | None = None,
+) -> dict[str, Any]:
+    """The stored list re-checked now, with targets changed since folded in.
+
+    Without a stored list valid at `now` (none yet, expired, or `now` outside it) the site is
+    ranked live: the same rules, without the network's slot coordination.
+    """
+    if stored is None or not (stored.computed_at <= now <= stored.valid_until):
+        run = compute_rankings(session, now, cfg, stale_minutes, site_ids=[site_id])
+        if site_id not in run.sites:
+            raise NotFound(f"site {site_id!r} does not exist or is inactive; see GET /api/v1/sites")
+        data = run.sites[site_id]
+        entries, excluded, reason = data["entries"], data["excluded"], data["site_reason"]
+        computed_at, source = run.computed_at, "live"
+    else:
+        entries, excluded, reason = list(stored.entries), list(stored.excluded), stored.site_reason
+        computed_at, source = stored.computed_at, "network"
+        if current_version is not None and current_version != stored.catalog_version:
+            loaded_at = stored.stats.get("loaded_at")
+            since = datetime.fromisoformat(loaded_at) if loaded_at else computed_at
+            entries = _fold_in(session, site_id, now, cfg, stale_minutes, entries, since)
+            source = "network+changes"
+    if not reason:
+        entries, dropped = _recheck(session, site_id, now, cfg, entries)
+    else:
+        entries, dropped = [], 0
+    if priority_min is not None:
+        entries = [e for e in entries if e["priority"] >= priority_min]
+    if campaign_target_ids is not None:
+        entries = [e for e in entries if e["target_id"] in campaign_target_ids]
+    total = len(entries)
+    page = entries[offset : offset + count]
+    for rank, e in enumerate(page, start=offset + 1):
+        e["rank"] = rank
+    body: dict[str, Any] = {
+        "site_id": site_id,
+        "generated_at": now.isoformat(),
+        "computed_at": computed_at.isoformat(),
+        "ranking": source,
+        "site_reason": reason,
+        "dropped_at_recheck": dropped,
+        "targets": page,
+        "total": total,
+        "limit": count,
+        "offset": offset,
+        "next_offset": offset + len(page) if offset + len(page) < total else None,
+    }
+    if explain:
+        body["excluded_targets"] = excluded
+    return body
+
+
+def _fold_in(
+    session: Session,
+    site_id: str,
+    now: datetime,
+    cfg: SchedulerConfig,
+    stale_minutes: float,
+    entries: list[dict[str, Any]],
+    since: datetime,
+) -> list[dict[str, Any]]:
+    """Targets created or changed after the ranking, scored now for this site and merged."""
+    run = compute_rankings(
+        session, now, cfg, stale_minutes, site_ids=[site_id], changed_since=since
+    )
+    fresh = run.sites.get(site_id, {}).get("entries", [])
+    changed = {e["target_id"] for e in fresh}
+    kept = [e for e in entries if e["target_id"] not in changed]
+    return sorted(kept + fresh, key=lambda e: (not e.get("in_slot"), -e["score"]))
+
+
+def _recheck(
+    session: Session,
+    site_id: str,
+    now: datetime,
+    cfg: SchedulerConfig,
+    entries: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], int]:
+    """Drop what is no longer observable now (below the limit, or the Sun is up)."""
+    if not entries:
+        return entries, 0
+    site = session.execute(
+        select(Site.latitude, Site.longitude, Site.altitude_limit_deg).where(
+            Site.site_id == site_id
+        )
+    ).one_or_none()
+    if site is None:
+        raise NotFound(f"site {site_id!r} does not exist; see GET /api/v1/sites")
+    jd = float(julian_date(now))
+    sun = float(sun_altitude_grid_deg(jd, [site.latitude], [site.longitude])[0, 0])
+    if sun > cfg.sun_limit_deg:
+        return [], len(entries)
+    places = ApparentPlaces.of([e["ra_deg"] for e in entries], [e["dec_deg"] for e in entries], now)
+    alt = places.altitude_deg(site.latitude, site.longitude, now)
+    keep = alt >= site.altitude_limit_deg
+    out = []
+    for e, a, ok in zip(entries, alt.tolist(), keep.tolist(), strict=True):
+        if ok:
+            out.append({**e, "altitude_deg": round(a, 3)})
+    return out, int(np.count_nonzero(~keep))
+
+
+def stored_ranking(session: Session, site_id: str) -> SiteRanking | None:
+    return session.get(SiteRanking, site_id)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
