@@ -514,9 +514,11 @@ def demo_seed(as_json: bool) -> None:
 
 
 def _register_up() -> None:
+    from datas_cli.schedule import schedule
     from datas_cli.up import up
 
     cli.add_command(up)
+    cli.add_command(schedule)
 
 
 _register_up()

@@ -9,7 +9,12 @@ import numpy as np
 
 from datas_core.scheduling.assign import Assigned
 from datas_core.scheduling.inputs import SiteArrays, TargetArrays
-from datas_core.scheduling.plan import exposure_plan
+from datas_core.scheduling.plan import (
+    DEFAULT_COUNT,
+    choose_filter,
+    exposure_plan,
+    exposure_seconds,
+)
 from datas_core.scheduling.rank import NetworkRanking, pair_sin_altitude
 from datas_core.scheduling.terms import TERM_NAMES, evaluate_pairs
 from datas_core.sky.altaz import airmass
@@ -66,38 +71,83 @@ def site_entries(
         sites.ha_west_h[s],
     )
     am = airmass(alt)
+    # Everything per entry is computed as arrays first: the loop below only assembles dicts.
+    term_rows = np.round(
+        np.stack([res.terms[name] for name in TERM_NAMES], axis=1).astype(float), 4
+    ).tolist()
+    alt_l = np.round(alt, 3).tolist()
+    az_l = np.round(az, 3).tolist()
+    am_l = [None if not np.isfinite(x) else round(float(x), 4) for x in am.tolist()]
+    rise_l, set_l, transit_l = (
+        jd_to_iso_array(x) for x in (win.rise_jd, win.set_jd, win.transit_jd)
+    )
+    maxalt_l = np.round(win.max_altitude_deg, 2).tolist()
+    dark_l = np.round(win.dark_hours, 2).tolist()
+    exposure_l = np.round(exposure_seconds(targets.magnitude[t], sites.aperture_mm[s]), 1)
+    exposure_l = exposure_l.tolist()
     pos = 0
     for i, a in enumerate(assigned):
+        redundancy = np.round(a.redundancy, 4).tolist()
+        scores = np.round(a.score, 4).tolist()
+        slot = a.in_slot.tolist()
         for j in range(len(a.target_index)):
             k = pos + j
             ti = int(t[k])
-            terms = {name: round(float(res.terms[name][k]), 4) for name in TERM_NAMES}
-            terms["redundancy"] = round(float(a.redundancy[j]), 4)
-            mag = targets.magnitude[ti]
+            terms = dict(zip(TERM_NAMES, term_rows[k], strict=True))
+            terms["redundancy"] = redundancy[j]
+            hints = targets.exposure_hints[ti]
+            plan = (
+                exposure_plan(
+                    _mag(targets, ti),
+                    _aperture(sites, i),
+                    targets.filters[ti],
+                    sites.filters[i],
+                    hints,
+                )
+                if hints
+                else {
+                    "filter": choose_filter(targets.filters[ti], sites.filters[i]),
+                    "exposure_sec": exposure_l[k],
+                    "count": DEFAULT_COUNT,
+                }
+            )
             out[i].append(
                 {
                     "_t": ti,
-                    "score": round(float(a.score[j]), 4),
+                    "score": scores[j],
                     "terms": terms,
-                    "in_slot": bool(a.in_slot[j]),
-                    "altitude_deg": round(float(alt[k]), 3),
-                    "azimuth_deg": round(float(az[k]), 3),
-                    "airmass": round(float(am[k]), 4) if np.isfinite(am[k]) else None,
-                    "exposure_plan": exposure_plan(
-                        None if np.isnan(mag) else float(mag),
-                        None if np.isnan(sites.aperture_mm[i]) else float(sites.aperture_mm[i]),
-                        targets.filters[ti],
-                        sites.filters[i],
-                        targets.exposure_hints[ti],
-                    ),
+                    "in_slot": slot[j],
+                    "altitude_deg": alt_l[k],
+                    "azimuth_deg": az_l[k],
+                    "airmass": am_l[k],
+                    "exposure_plan": plan,
                     "window": {
-                        "rise": jd_to_iso(float(win.rise_jd[k])),
-                        "set": jd_to_iso(float(win.set_jd[k])),
-                        "transit": jd_to_iso(float(win.transit_jd[k])),
-                        "max_altitude_deg": round(float(win.max_altitude_deg[k]), 2),
-                        "dark_hours": round(float(win.dark_hours[k]), 2),
+                        "rise": rise_l[k],
+                        "set": set_l[k],
+                        "transit": transit_l[k],
+                        "max_altitude_deg": maxalt_l[k],
+                        "dark_hours": dark_l[k],
                     },
                 }
             )
         pos += len(a.target_index)
     return out
+
+
+def _mag(targets: TargetArrays, ti: int) -> float | None:
+    mag = float(targets.magnitude[ti])
+    return None if np.isnan(mag) else mag
+
+
+def _aperture(sites: SiteArrays, i: int) -> float | None:
+    ap = float(sites.aperture_mm[i])
+    return None if np.isnan(ap) else ap
+
+
+def jd_to_iso_array(jd: np.ndarray) -> list[str | None]:
+    """ISO 8601 UTC strings (seconds) for an array of JDs; None where NaN."""
+    jd = np.asarray(jd, dtype=float)
+    ok = np.isfinite(jd)
+    seconds = np.where(ok, np.round((jd - JD_UNIX_EPOCH) * 86400.0), 0).astype("int64")
+    text = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
+    return [f"{x}Z" if good else None for x, good in zip(text.tolist(), ok.tolist(), strict=True)]

@@ -184,16 +184,44 @@ def rank_network(
             local[code] += int(np.count_nonzero(tterms.reason == code)) * len(chunk)
         # Upper bound of every pair's score (per site): base x airmass term. Pairs are scored
         # in bound order until the k-th best score beats every bound left (threshold algorithm).
-        bound = np.where(above, base32[None, :] * sin_now, np.float32(0.0))
+        bound = np.multiply(sin_now, base32[None, :], out=sin_now)
+        bound[~above] = 0.0
+        eligible = np.count_nonzero(above, axis=1)
         keep = min(cfg.keep_per_site, n)
+        size0 = min(n, keep * 4)
+        # First round for every row of the chunk in one evaluation call.
+        orders = [_top(bound[row], size0) for row in range(len(chunk))]
+        batches = [o[bound[row][o] > 0] for row, o in enumerate(orders)]
+        first = evaluate(
+            np.repeat(sites_c, [len(x) for x in batches]),
+            np.concatenate(batches) if batches else np.zeros(0, np.intp),
+        )
+        local += np.bincount(first.reason, minlength=len(REASONS))
+        offsets = np.cumsum([0] + [len(x) for x in batches])
         for row, site in enumerate(chunk):
             b = bound[row]
-            scored_t: list[NDArray[np.intp]] = []
-            scored_v: list[NDArray[np.float32]] = []
-            excluded_t: list[NDArray[np.intp]] = []
-            seen = np.zeros(n, dtype=bool)
-            size = keep * 4
+            part = slice(offsets[row], offsets[row + 1])
+            batch = batches[row]
+            ok = first.reason[part] == 0
+            scored_t = [batch[ok]]
+            scored_v = [first.score[part][ok]]
+            excluded_t = [batch[~ok]]
+            values = scored_v[0]
+            order = orders[row]
+            seen: NDArray[np.bool_] | None = None
+            size = size0
             while True:
+                next_bound = float(b[order[-1]]) if len(order) else 0.0
+                if len(order) >= n or next_bound <= 0:
+                    break  # every pair with a positive bound is scored
+                if len(values) >= keep and float(np.sort(values)[-keep]) >= (
+                    next_bound * site_term[site] * max_extra
+                ):
+                    break  # nothing left can enter the top
+                size *= 4
+                if seen is None:
+                    seen = np.zeros(n, dtype=bool)
+                    seen[batches[row]] = True
                 order = _top(b, min(n, size))
                 batch = order[~seen[order] & (b[order] > 0)]
                 seen[batch] = True
@@ -204,30 +232,17 @@ def rank_network(
                     scored_t.append(batch[ok])
                     scored_v.append(res.score[ok])
                     excluded_t.append(batch[~ok])
-                values = np.concatenate(scored_v) if scored_v else np.zeros(0, np.float32)
-                next_bound = float(b[order[-1]]) if len(order) else 0.0
-                if len(order) >= n or next_bound <= 0:
-                    break  # every pair with a positive bound is scored
-                if len(values) >= keep and float(np.sort(values)[-keep]) >= (
-                    next_bound * site_term[site] * max_extra
-                ):
-                    break  # nothing left can enter the top
-                size *= 4
+                    values = np.concatenate(scored_v)
             t_ok = np.concatenate(scored_t) if scored_t else np.zeros(0, np.intp)
             top = _top(values, keep)
-            below = ~above[row]
-            # Explanations: the best targets by potential that are below the limit or excluded.
-            rejected = below.copy()
-            for ex in excluded_t:
-                rejected[ex] = True
-            worst = by_base[rejected[by_base]][: cfg.explain_per_site]
+            worst = _best_rejected(by_base, above[row], excluded_t, cfg.explain_per_site)
             worst = worst[base[worst] > 0]
             lists[site] = SiteList(
                 target_index=t_ok[top],
                 score=values[top].astype(np.float64),
                 excluded_index=worst,
                 excluded_reason=[],
-                eligible=int(np.count_nonzero(above[row])),
+                eligible=int(eligible[row]),
             )
         return local
 
@@ -289,6 +304,24 @@ def _explain_exclusions(
         k = len(lst.excluded_index)
         lst.excluded_reason = [REASONS[c] or "lower_score" for c in res.reason[start : start + k]]
         start += k
+
+
+def _best_rejected(
+    by_base: NDArray[np.intp], above: NDArray[np.bool_], excluded: list[NDArray[np.intp]], k: int
+) -> NDArray[np.intp]:
+    """The first k targets in potential order that are below the limit or were excluded."""
+    excluded_set = np.concatenate(excluded) if excluded else np.zeros(0, np.intp)
+    block = max(4 * k, 256)
+    found: list[NDArray[np.intp]] = []
+    total = 0
+    for start in range(0, len(by_base), block):
+        part = by_base[start : start + block]
+        mask = ~above[part] | np.isin(part, excluded_set)
+        found.append(part[mask])
+        total += int(mask.sum())
+        if total >= k:
+            break
+    return np.concatenate(found)[:k] if found else np.zeros(0, np.intp)
 
 
 def _top(values: NDArray[np.floating], k: int) -> NDArray[np.intp]:
