@@ -93,9 +93,9 @@ def astropy_baseline_and_accuracy(n_targets: int, n_sites: int) -> dict:
     from datas_core.scheduling.rank import apparent_unit_vectors, sample_times, site_context
     from datas_core.scheduling.synthetic import synthetic_network
     from datas_core.sky.altaz import altaz_of_date_deg
+    from datas_core.sky.astropy_offline import configure_astropy_offline
     from datas_core.sky.moon import moon_radec_rad, topocentric_altitude_deg
     from datas_core.sky.sun import sun_radec_rad
-    from datas_core.sky.astropy_offline import configure_astropy_offline
     from datas_core.sky.time import julian_date
 
     configure_astropy_offline()
