@@ -148,7 +148,8 @@ def rank_network(
 
     xyz32 = xyz.astype(np.float32)
     base = tterms.base
-    by_base = np.argsort(-base, kind="stable")  # best potential first, for explanations
+    potential = tterms.potential
+    by_base = np.argsort(-potential, kind="stable")  # best potential first, for explanations
     n = len(targets)
     recent_codes = np.unique(recent.site_index.astype(np.int64) * n + recent.target_index)
     target_ok = tterms.reason == 0
@@ -236,7 +237,7 @@ def rank_network(
             t_ok = np.concatenate(scored_t) if scored_t else np.zeros(0, np.intp)
             top = _top(values, keep)
             worst = _best_rejected(by_base, above[row], excluded_t, cfg.explain_per_site)
-            worst = worst[base[worst] > 0]
+            worst = worst[potential[worst] > 0]
             lists[site] = SiteList(
                 target_index=t_ok[top],
                 score=values[top].astype(np.float64),
@@ -316,7 +317,7 @@ def _best_rejected(
     total = 0
     for start in range(0, len(by_base), block):
         part = by_base[start : start + block]
-        mask = ~above[part] | np.isin(part, excluded_set)
+        mask = ~above[part] | np.isin(part, excluded_set)  # below limit, target-level, excluded
         found.append(part[mask])
         total += int(mask.sum())
         if total >= k:

@@ -64,9 +64,13 @@ class TargetTerms:
     urgent: NDArray[np.bool_]
 
     @cached_property
+    def potential(self) -> NDArray[np.float64]:
+        """The target's own score factors, whether or not it is schedulable."""
+        return self.priority * self.campaign * self.time_critical * self.cadence * self.coverage
+
+    @cached_property
     def base(self) -> NDArray[np.float64]:
-        product = self.priority * self.campaign * self.time_critical * self.cadence * self.coverage
-        return np.where(self.reason == 0, product, 0.0)
+        return np.where(self.reason == 0, self.potential, 0.0)
 
 
 def target_terms(

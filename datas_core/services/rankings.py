@@ -83,7 +83,7 @@ def rank_inputs(
                 "target_id": int(net.targets.target_id[ti]),
                 "name": net.targets.name[ti],
                 "reason": reason,
-                "potential_score": round(float(ranking.target_terms.base[ti]), 4),
+                "potential_score": round(float(ranking.target_terms.potential[ti]), 4),
             }
             for ti, reason in zip(lst.excluded_index.tolist(), lst.excluded_reason, strict=True)
         ]

@@ -134,3 +134,51 @@ def test_database_not_upgraded_says_what_to_do(
     result = CliRunner().invoke(cli, ["sites", "list"])
     get_settings.cache_clear()
     assert result.exit_code == 1 and "datas db upgrade" in result.output
+
+
+def test_schedule_preview_on_the_demo_network(run) -> None:
+    run("demo", "seed")
+    at = "2026-11-23T22:00Z"  # night in South Africa (bfn-zaf, Boyden Observatory)
+    plain = run("schedule", "preview", "--site", "bfn-zaf", "--at", at)
+    assert "weather unknown" in plain.output and "--assume-clear" in plain.output
+    rows = json.loads(
+        run(
+            "schedule",
+            "preview",
+            "--site",
+            "bfn-zaf",
+            "--at",
+            at,
+            "--assume-clear",
+            "--count",
+            "5",
+            "--json",
+        ).output
+    )
+    assert len(rows) == 5
+    assert {"target_id", "name", "score", "altitude_deg", "terms"} <= set(rows[0])
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert all(r["altitude_deg"] >= 20 for r in rows)
+    table = run("schedule", "preview", "--site", "bfn-zaf", "--at", at, "--assume-clear")
+    assert "priority=" in table.output and "in this site's slot" in table.output
+    day = run(
+        "schedule", "preview", "--site", "bfn-zaf", "--at", "2026-11-23T10:00Z", "--assume-clear"
+    )
+    assert "daylight" in day.output
+    missing = run("schedule", "preview", "--site", "nowhere", ok=False)
+    assert missing.exit_code == 1 and "nowhere" in missing.output
+    bad = run("schedule", "preview", "--site", "bfn-zaf", "--at", "tonight", ok=False)
+    assert bad.exit_code == 2 and "ISO time" in bad.output
+
+
+def test_schedule_simulate_compares_with_per_site_greedy(run) -> None:
+    empty = run("schedule", "simulate", "--night", "2026-11-23", ok=False)
+    assert empty.exit_code == 1 and "demo seed" in empty.output
+    run("demo", "seed")
+    result = json.loads(
+        run("schedule", "simulate", "--night", "2026-11-23", "--step", "20", "--json").output
+    )
+    network, greedy = result["network"], result["per_site_greedy"]
+    assert result["sites"] >= 12 and network["observations"] > 50
+    assert network["same_slot_duplicates"] < greedy["same_slot_duplicates"]
+    assert 0 < network["high_priority_coverage"] <= 1
