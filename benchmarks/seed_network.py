@@ -6,7 +6,7 @@ import numpy as np
 
 from datas_core.db import make_engine, make_session_factory, session_scope
 from datas_core.schemas.auth import KeyCreate
-from datas_core.schemas.sites import SiteCreate
+from datas_core.schemas.sites import Heartbeat, SiteCreate, Weather
 from datas_core.schemas.targets import TargetCreate
 from datas_core.services import auth, sites, targets
 
@@ -44,6 +44,10 @@ def seed(url: str, n_sites: int, n_targets: int, seed: int = 1) -> dict[str, obj
         ]
         for start in range(0, n_targets, 2000):
             targets.create_targets(session, items[start : start + 2000])
+        # Every site reports clear weather, as a running network does.
+        beat = Heartbeat(state="ready", weather=Weather(safe=True, cloud_cover_pct=5.0))
+        for i in range(n_sites):
+            sites.record_heartbeat(session, f"site-{i:04d}", beat)
         _, reader = auth.create_key(session, KeyCreate(role="reader", name="bench"))
         _, admin = auth.create_key(session, KeyCreate(role="admin", name="bench"))
     engine.dispose()

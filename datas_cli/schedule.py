@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from datas_cli.main import _settings, db_session, friendly_errors, json_option, out
+from datas_cli.common import _settings, db_session, friendly_errors, json_option, out
 
 
 @click.group()

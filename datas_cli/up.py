@@ -73,10 +73,39 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+class _DemoWeatherLoop:
+    """Heartbeats for the demo sites once a minute (see datas_core.demo.weather)."""
+
+    def __init__(self, url: str) -> None:
+        from datas_core.db import make_engine, make_session_factory
+        from datas_core.demo.weather import DemoWeather
+
+        self.factory = make_session_factory(make_engine(url))
+        self.weather = DemoWeather()
+        self.next_at = 0.0
+
+    def tick(self) -> None:
+        from datas_core.db import session_scope
+
+        if time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + 60.0
+        try:
+            with session_scope(self.factory) as session:
+                self.weather.report(session)
+        except Exception as exc:  # a busy database must not stop the whole system
+            click.echo(f"demo weather: heartbeat skipped ({exc})", err=True)
+
+
 @click.command()
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo network.")
 @click.option("--no-dagster", is_flag=True, help="Run only the API.")
-def up(no_demo: bool, no_dagster: bool) -> None:
+@click.option(
+    "--no-demo-weather",
+    is_flag=True,
+    help="Do not send simulated heartbeats for the demo sites (they are then never scheduled).",
+)
+def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool) -> None:
     """Run API + Dagster on the embedded default, with the demo network; Ctrl-C stops all."""
     from datas_core.db.migrate import upgrade
     from datas_core.settings import get_settings
@@ -170,7 +199,10 @@ def up(no_demo: bool, no_dagster: bool) -> None:
         click.echo(f"  Logs          {logs}")
         click.echo(f"  Try: curl -H 'Authorization: Bearer {key}' {api_url}/api/v1/sites")
         click.echo("  Ctrl-C stops everything.\n")
+        weather = None if (no_demo or no_demo_weather) else _DemoWeatherLoop(url)
         while not stopping:
+            if weather is not None:
+                weather.tick()
             for name, proc in procs.items():
                 if proc.poll() is not None:
                     raise click.ClickException(

@@ -70,9 +70,19 @@ def list_targets(
     state = request.app.state
     settings = state.settings
     version = state.version_cache.get_or_load("v", lambda: catalog_version.current(session))
-    stored = state.ranking_cache.get_or_load(
-        site_id, lambda: rankings.stored_ranking(session, site_id)
-    )
+    cfg = scheduler_config(settings)
+    stale = settings.heartbeat_stale_minutes
+    # An unknown or inactive site is refused before anything is ranked for it.
+    state.site_cache.get_or_load(site_id, lambda: rankings.require_active_site(session, site_id))
+    if at is None:  # serving now: keep the network's stored lists fresh
+        stored = state.ranking_cache.get_or_load(
+            site_id, lambda: rankings.refresh_if_stale(session, site_id, now, cfg, stale)
+        )
+        if stored is not None and not (stored.computed_at <= now <= stored.valid_until):
+            state.ranking_cache.invalidate(site_id)
+            stored = rankings.refresh_if_stale(session, site_id, now, cfg, stale)
+    else:
+        stored = rankings.stored_ranking(session, site_id)
     members = (
         set(campaigns.campaign_target_ids(session, campaign_id))
         if campaign_id is not None
@@ -82,8 +92,8 @@ def list_targets(
         session,
         site_id,
         now,
-        scheduler_config(settings),
-        settings.heartbeat_stale_minutes,
+        cfg,
+        stale,
         count=count,
         offset=offset,
         explain=explain,

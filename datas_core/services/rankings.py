@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -282,6 +283,40 @@ def _recheck(
 
 def stored_ranking(session: Session, site_id: str) -> SiteRanking | None:
     return session.get(SiteRanking, site_id)
+
+
+def require_active_site(session: Session, site_id: str) -> str:
+    active = session.scalar(select(Site.active).where(Site.site_id == site_id))
+    if active is None:
+        raise NotFound(f"site {site_id!r} does not exist; list sites with GET /api/v1/sites")
+    if not active:
+        raise NotFound(f"site {site_id!r} is inactive; an admin can reactivate it")
+    return site_id
+
+
+_refresh_lock = threading.Lock()
+
+
+def refresh_if_stale(
+    session: Session, site_id: str, now: datetime, cfg: SchedulerConfig, stale_minutes: float
+) -> SiteRanking | None:
+    """The site's stored list, re-ranking the whole network first when it has expired.
+
+    The ranking asset normally keeps the lists fresh; this keeps the API serving the same
+    network-coordinated lists when Dagster is not running. One refresh at a time per process.
+    """
+    stored = stored_ranking(session, site_id)
+    if stored is not None and stored.computed_at <= now <= stored.valid_until:
+        return stored
+    with _refresh_lock:
+        session.expire_all()
+        stored = stored_ranking(session, site_id)
+        if stored is not None and stored.computed_at <= now <= stored.valid_until:
+            return stored  # another request refreshed it meanwhile
+        run = compute_rankings(session, now, cfg, stale_minutes)
+        store_rankings(session, run)
+        session.commit()
+    return stored_ranking(session, site_id)
 
 
 def utcnow() -> datetime:

@@ -182,3 +182,24 @@ def test_schedule_simulate_compares_with_per_site_greedy(run) -> None:
     assert result["sites"] >= 12 and network["observations"] > 50
     assert network["same_slot_duplicates"] < greedy["same_slot_duplicates"]
     assert 0 < network["high_priority_coverage"] <= 1
+
+
+def test_demo_weather_makes_the_demo_network_schedulable(run, db_url: str) -> None:
+    from datetime import datetime, timezone
+
+    from datas_core.db import make_engine, make_session_factory, session_scope
+    from datas_core.demo.weather import DemoWeather
+    from datas_core.scheduling.inputs import SchedulerConfig
+    from datas_core.services import rankings
+
+    run("demo", "seed")
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        assert DemoWeather(seed=3).report(session) >= 12
+        run_ = rankings.compute_rankings(session, datetime.now(timezone.utc), SchedulerConfig(), 15)
+    engine.dispose()
+    reasons = [v["site_reason"] or "" for v in run_.sites.values()]
+    assert not any("weather unknown" in r for r in reasons)
+    # Somewhere on Earth it is night: some demo sites have targets now.
+    assert run_.stats["sites_with_targets"] >= 1
