@@ -16,6 +16,7 @@ from datas_api.routes import alerts, auth, campaigns, health, observations, site
 from datas_core import __version__
 from datas_core.db import make_engine, make_session_factory
 from datas_core.services import catalog_version
+from datas_core.services.rankings import StoredListsCache
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
 from datas_core.ttl_cache import TTLCache
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.version_cache = TTLCache(settings.catalog_recheck_seconds)
-    app.state.ranking_cache = TTLCache(settings.catalog_recheck_seconds)
+    app.state.stored_lists = StoredListsCache(settings.catalog_recheck_seconds)
     # Site geometry changes rarely; 1,000 sites polled every few minutes need a longer life.
     app.state.site_cache = TTLCache(settings.site_cache_seconds)
     app.state.key_cache = TTLCache(settings.auth_cache_seconds)

@@ -74,15 +74,11 @@ def list_targets(
     stale = settings.heartbeat_stale_minutes
     # An unknown or inactive site is refused before anything is ranked for it.
     state.site_cache.get_or_load(site_id, lambda: rankings.require_active_site(session, site_id))
+    lists = state.stored_lists
     if at is None:  # serving now: keep the network's stored lists fresh
-        stored = state.ranking_cache.get_or_load(
-            site_id, lambda: rankings.refresh_if_stale(session, site_id, now, cfg, stale)
-        )
-        if stored is not None and not (stored.computed_at <= now <= stored.valid_until):
-            state.ranking_cache.invalidate(site_id)
-            stored = rankings.refresh_if_stale(session, site_id, now, cfg, stale)
+        stored = rankings.refresh_if_stale(session, site_id, now, cfg, stale, lists)
     else:
-        stored = rankings.stored_ranking(session, site_id)
+        stored = lists.get(session, site_id)
     members = (
         set(campaigns.campaign_target_ids(session, campaign_id))
         if campaign_id is not None

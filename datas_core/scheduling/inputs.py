@@ -26,7 +26,6 @@ class SchedulerConfig:
     last_chance_boost: float = 1.25  # the target sets (while dark) within the look-ahead
     diverse_factor: float = 0.5  # a diverse target already in another site's slot
     simultaneous_sites: int = 3
-    urgent_priority: float = 9.0  # with an active time-critical window: assigned first
     max_cadence_factor: float = 3.0
     never_observed_factor: float = 2.0
     chunk_sites: int = 16

@@ -124,7 +124,7 @@ def target_terms(
         reason=reason,
         moon_separation_deg=separation,
         moon_bad=(separation < min_moon) | (moon_illumination > max_phase),
-        urgent=active & (priority >= cfg.urgent_priority) | active & (boost >= 5.0),
+        urgent=active,  # inside a time-critical window: placed before everything else
     )
 
 

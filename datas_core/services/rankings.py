@@ -6,10 +6,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from datas_core.db.models import Observation, Site, SiteRanking
@@ -126,6 +127,16 @@ def store_rankings(session: Session, run: RankingRun) -> None:
     """Replace every site's stored list; update site reliability from the previous lists."""
     previous = {r.site_id: r for r in session.scalars(select(SiteRanking))}
     _update_reliability(session, previous, run.computed_at)
+    geometry = {
+        row.site_id: {
+            "latitude": row.latitude,
+            "longitude": row.longitude,
+            "altitude_limit_deg": row.altitude_limit_deg,
+        }
+        for row in session.execute(
+            select(Site.site_id, Site.latitude, Site.longitude, Site.altitude_limit_deg)
+        )
+    }
     session.execute(delete(SiteRanking).where(SiteRanking.site_id.in_(list(run.sites))))
     session.add_all(
         SiteRanking(
@@ -136,7 +147,11 @@ def store_rankings(session: Session, run: RankingRun) -> None:
             site_reason=(data["site_reason"] or None) and str(data["site_reason"])[:200],
             entries=data["entries"],
             excluded=data["excluded"],
-            stats={"eligible": data["eligible"], "loaded_at": run.stats.get("loaded_at")},
+            stats={
+                "eligible": data["eligible"],
+                "loaded_at": run.stats.get("loaded_at"),
+                "site": geometry.get(site_id),
+            },
         )
         for site_id, data in run.sites.items()
     )
@@ -178,7 +193,7 @@ def serve_site_list(
     explain: bool = False,
     priority_min: float | None = None,
     campaign_target_ids: set[int] | None = None,
-    stored: SiteRanking | None = None,
+    stored: StoredList | None = None,
     current_version: int | None = None,
 ) -> dict[str, Any]:
     """The stored list re-checked now, with targets changed since folded in.
@@ -186,7 +201,7 @@ def serve_site_list(
     Without a stored list valid at `now` (none yet, expired, or `now` outside it) the site is
     ranked live: the same rules, without the network's slot coordination.
     """
-    if stored is None or not (stored.computed_at <= now <= stored.valid_until):
+    if stored is None or not stored.valid_at(now):
         run = compute_rankings(session, now, cfg, stale_minutes, site_ids=[site_id])
         if site_id not in run.sites:
             raise NotFound(f"site {site_id!r} does not exist or is inactive; see GET /api/v1/sites")
@@ -202,7 +217,8 @@ def serve_site_list(
             entries = _fold_in(session, site_id, now, cfg, stale_minutes, entries, since)
             source = "network+changes"
     if not reason:
-        entries, dropped = _recheck(session, site_id, now, cfg, entries)
+        geometry = stored.stats.get("site") if stored is not None else None
+        entries, dropped = _recheck(session, site_id, now, cfg, entries, geometry)
     else:
         entries, dropped = [], 0
     if priority_min is not None:
@@ -256,15 +272,18 @@ def _recheck(
     now: datetime,
     cfg: SchedulerConfig,
     entries: list[dict[str, Any]],
+    geometry: dict[str, float] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Drop what is no longer observable now (below the limit, or the Sun is up)."""
     if not entries:
         return entries, 0
-    site = session.execute(
-        select(Site.latitude, Site.longitude, Site.altitude_limit_deg).where(
-            Site.site_id == site_id
-        )
-    ).one_or_none()
+    site: Any = SimpleNamespace(**geometry) if geometry else None
+    if site is None:
+        site = session.execute(
+            select(Site.latitude, Site.longitude, Site.altitude_limit_deg).where(
+                Site.site_id == site_id
+            )
+        ).one_or_none()
     if site is None:
         raise NotFound(f"site {site_id!r} does not exist; see GET /api/v1/sites")
     jd = float(julian_date(now))
@@ -281,8 +300,71 @@ def _recheck(
     return out, int(np.count_nonzero(~keep))
 
 
-def stored_ranking(session: Session, site_id: str) -> SiteRanking | None:
-    return session.get(SiteRanking, site_id)
+@dataclass(frozen=True)
+class StoredList:
+    """A site's stored ranking as plain data (safe to share between requests and threads)."""
+
+    site_id: str
+    computed_at: datetime
+    valid_until: datetime
+    catalog_version: int
+    site_reason: str | None
+    entries: list[dict[str, Any]]
+    excluded: list[dict[str, Any]]
+    stats: dict[str, Any]
+
+    def valid_at(self, when: datetime) -> bool:
+        return self.computed_at <= when <= self.valid_until
+
+
+def _plain(row: SiteRanking) -> StoredList:
+    return StoredList(
+        row.site_id,
+        row.computed_at,
+        row.valid_until,
+        row.catalog_version,
+        row.site_reason,
+        row.entries,
+        row.excluded,
+        row.stats or {},
+    )
+
+
+def stored_ranking(session: Session, site_id: str) -> StoredList | None:
+    row = session.get(SiteRanking, site_id)
+    return None if row is None else _plain(row)
+
+
+class StoredListsCache:
+    """Every site's stored list, held per process and reloaded when a new ranking is stored.
+
+    Whether one was stored is asked at most every `recheck_seconds`; then the hot path needs no
+    database round trip at all.
+    """
+
+    def __init__(self, recheck_seconds: float) -> None:
+        self.recheck_seconds = recheck_seconds
+        self._lists: dict[str, StoredList] = {}
+        self._marker: tuple[Any, ...] | None = None
+        self._checked_at = -float("inf")
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, site_id: str) -> StoredList | None:
+        now = time.monotonic()
+        if now - self._checked_at >= self.recheck_seconds:
+            marker = tuple(
+                session.execute(select(func.max(SiteRanking.computed_at), func.count())).one()
+            )
+            if marker != self._marker:
+                with self._lock:
+                    rows = session.scalars(select(SiteRanking)).all()
+                    self._lists = {r.site_id: _plain(r) for r in rows}
+                    self._marker = marker
+            self._checked_at = now
+        return self._lists.get(site_id)
+
+    def invalidate(self) -> None:
+        self._checked_at = -float("inf")
 
 
 def require_active_site(session: Session, site_id: str) -> str:
@@ -298,25 +380,31 @@ _refresh_lock = threading.Lock()
 
 
 def refresh_if_stale(
-    session: Session, site_id: str, now: datetime, cfg: SchedulerConfig, stale_minutes: float
-) -> SiteRanking | None:
+    session: Session,
+    site_id: str,
+    now: datetime,
+    cfg: SchedulerConfig,
+    stale_minutes: float,
+    cache: StoredListsCache,
+) -> StoredList | None:
     """The site's stored list, re-ranking the whole network first when it has expired.
 
     The ranking asset normally keeps the lists fresh; this keeps the API serving the same
     network-coordinated lists when Dagster is not running. One refresh at a time per process.
     """
-    stored = stored_ranking(session, site_id)
-    if stored is not None and stored.computed_at <= now <= stored.valid_until:
+    stored = cache.get(session, site_id)
+    if stored is not None and stored.valid_at(now):
         return stored
     with _refresh_lock:
-        session.expire_all()
-        stored = stored_ranking(session, site_id)
-        if stored is not None and stored.computed_at <= now <= stored.valid_until:
+        cache.invalidate()
+        stored = cache.get(session, site_id)
+        if stored is not None and stored.valid_at(now):
             return stored  # another request refreshed it meanwhile
         run = compute_rankings(session, now, cfg, stale_minutes)
         store_rankings(session, run)
         session.commit()
-    return stored_ranking(session, site_id)
+        cache.invalidate()
+    return cache.get(session, site_id)
 
 
 def utcnow() -> datetime:

@@ -211,3 +211,17 @@ def test_terms_multiply_to_the_score() -> None:
             assert np.prod(list(e["terms"].values())) == pytest.approx(e["score"], rel=2e-3)
             checked += 1
     assert checked > 100
+
+
+def test_horizon_profile_and_hour_angle_limits_exclude_with_their_reason() -> None:
+    voc = FilterVocabulary()
+    lst = _zenith_ra(15.0)
+    # Target 0 transits now at altitude ~50 due south; 1 is 3 h east of the meridian (H = -3 h).
+    t = build_targets(np.arange(2), [lst, (lst + 45.0) % 360], [-0.1, 50.0], voc)
+    open_sky = _one_site(voc)
+    r = rank_network(t, open_sky, JD)
+    assert sorted(r.lists[0].target_index.tolist()) == [0, 1]
+    walled = _one_site(voc, horizon=[[[0, 10], [150, 60], [210, 60], [300, 10]]], ha_east_h=[2.0])
+    r = rank_network(t, walled, JD)
+    assert r.lists[0].target_index.tolist() == []
+    assert _reasons(r) == {0: "below_altitude_limit", 1: "outside_hour_angle_limits"}
