@@ -48,7 +48,17 @@ def site_entries(
     cfg, ctx, xyz = ranking.config, ranking.context, ranking.xyz_of_date
     sin_alt = pair_sin_altitude(ctx, xyz, s, t)
     res = evaluate_pairs(
-        s, t, sin_alt, xyz, targets, ranking.target_terms, sites, ctx, cfg, want_terms=True
+        s,
+        t,
+        sin_alt,
+        xyz,
+        targets,
+        ranking.target_terms,
+        sites,
+        ctx,
+        cfg,
+        recent=ranking.recent_mask(s, t),
+        want_terms=True,
     )
     assert res.terms is not None
     alt = np.degrees(np.arcsin(np.clip(sin_alt[0].astype(float), -1, 1)))

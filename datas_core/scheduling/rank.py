@@ -54,6 +54,20 @@ class NetworkRanking:
     context: SiteContext
     excluded_counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    # site_index * n_targets + target_index of pairs under the same-site repeat penalty
+    recent_codes: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def recent_mask(self, s: NDArray[np.intp], t: NDArray[np.intp]) -> NDArray[np.bool_] | None:
+        return _recent_mask(self.recent_codes, len(self.target_terms.priority), s, t)
+
+
+def _recent_mask(
+    codes: NDArray[np.int64], n: int, s: NDArray[np.intp], t: NDArray[np.intp]
+) -> NDArray[np.bool_] | None:
+    """Which pairs (s, t) were observed from that site within the repeat window."""
+    if not codes.size:
+        return None
+    return np.isin(s.astype(np.int64) * n + t, codes)
 
 
 def sample_times(jd: float, cfg: SchedulerConfig) -> NDArray[np.float64]:
@@ -162,9 +176,7 @@ def rank_network(
     max_extra = max(cfg.last_chance_boost, 1.0)
 
     def evaluate(s: NDArray[np.intp], t: NDArray[np.intp]) -> Any:
-        recent_mask = None
-        if recent_codes.size:
-            recent_mask = np.isin(s.astype(np.int64) * n + t, recent_codes)
+        recent_mask = _recent_mask(recent_codes, n, s, t)
         sin_alt = pair_sin_altitude(ctx, xyz, s, t)
         return evaluate_pairs(
             s, t, sin_alt, xyz, targets, tterms, sites, ctx, cfg, recent=recent_mask
@@ -271,6 +283,7 @@ def rank_network(
         context=ctx,
         excluded_counts={REASONS[i]: int(c) for i, c in enumerate(counts) if c and i},
         seconds=seconds,
+        recent_codes=recent_codes,
     )
 
 

@@ -50,3 +50,31 @@ def test_airmass_and_horizon_profile() -> None:
     assert np.isinf(airmass(-1.0))
     limits = horizon_limit_deg([0, 90, 180, 350], 20.0, [[0, 10], [90, 40], [180, 25], [270, 10]])
     np.testing.assert_allclose(limits, [20.0, 40.0, 25.0, 20.0])
+
+
+def test_astropy_is_configured_offline_and_warns_on_old_tables() -> None:
+    import socket
+
+    from astropy.utils import iers
+    from astropy.utils.data import conf as data_conf
+
+    from datas_core.sky.astropy_offline import configure_astropy_offline
+
+    configure_astropy_offline()
+    assert iers.conf.auto_download is False and data_conf.allow_internet is False
+
+    def no_network(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("astropy tried to reach the network")
+
+    original = socket.socket.connect
+    socket.socket.connect = no_network  # type: ignore[method-assign]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            far = Time("2036-06-01T00:00:00")  # beyond the bundled IERS-A predictions
+            frame = AltAz(obstime=far, location=EarthLocation(lon=0 * u.deg, lat=45 * u.deg))
+            alt = SkyCoord(10 * u.deg, 20 * u.deg).transform_to(frame).alt.deg
+        assert np.isfinite(alt)
+        assert caught, "an old IERS table should give a warning"
+    finally:
+        socket.socket.connect = original  # type: ignore[method-assign]
