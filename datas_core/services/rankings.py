@@ -336,18 +336,17 @@ def stored_ranking(session: Session, site_id: str) -> StoredList | None:
 
 
 class StoredListsCache:
-    """Every site's stored list, held per process and reloaded when a new ranking is stored.
+    """Sites' stored lists, held per process; dropped when a new ranking is stored.
 
-    Whether one was stored is asked at most every `recheck_seconds`; then the hot path needs no
-    database round trip at all.
+    Whether one was stored is asked at most every `recheck_seconds`; each site's row is then
+    read on its first request (no burst of reading every site at once after a re-rank).
     """
 
     def __init__(self, recheck_seconds: float) -> None:
         self.recheck_seconds = recheck_seconds
-        self._lists: dict[str, StoredList] = {}
+        self._lists: dict[str, StoredList | None] = {}
         self._marker: tuple[Any, ...] | None = None
         self._checked_at = -float("inf")
-        self._lock = threading.Lock()
 
     def get(self, session: Session, site_id: str) -> StoredList | None:
         now = time.monotonic()
@@ -356,12 +355,13 @@ class StoredListsCache:
                 session.execute(select(func.max(SiteRanking.computed_at), func.count())).one()
             )
             if marker != self._marker:
-                with self._lock:
-                    rows = session.scalars(select(SiteRanking)).all()
-                    self._lists = {r.site_id: _plain(r) for r in rows}
-                    self._marker = marker
+                self._lists = {}
+                self._marker = marker
             self._checked_at = now
-        return self._lists.get(site_id)
+        lists = self._lists
+        if site_id not in lists:
+            lists[site_id] = stored_ranking(session, site_id)
+        return lists[site_id]
 
     def invalidate(self) -> None:
         self._checked_at = -float("inf")
