@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,6 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 catalog_version.current(session)
         except SQLAlchemyError as exc:
             log.warning("database not ready (run `datas db upgrade`?): %s", exc)
+        # Modules, models and routes live as long as the process: moving them out of the cyclic
+        # GC's reach turns its full passes from ~100 ms into ~1 ms (tail latency).
+        gc.collect()
+        gc.freeze()
         yield
         engine.dispose()
 
