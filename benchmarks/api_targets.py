@@ -4,8 +4,9 @@ The network ranking is computed and stored first (timed: `network_refresh_second
 ranking asset does; each request serves the stored list with its live re-check.
 
 Open-loop load at 200 requests/s from a separate process; p50/p99 latency (median of 3 runs)
-and the closed-loop maximum rate. Baseline, same server and load: GET /healthz (one database
-round trip, no ranking): the floor of the HTTP stack on this machine.
+and the closed-loop maximum rate, measured after every site's list has been served once
+(the cold first pass is reported on its own). Baseline, same server and load: GET /healthz
+(one database round trip, no ranking): the floor of the HTTP stack on this machine.
 Goal: p99 < 50 ms at 200 requests/s.
 """
 
@@ -48,6 +49,14 @@ def network_refresh_seconds(url: str) -> float:
     return round(time.perf_counter() - start, 2)
 
 
+def warm_up(base: str, paths: list[str], headers: dict[str, str]) -> dict[str, object]:
+    """Every site once (a server that has run a while has read every site's list), then a
+    short closed loop. Returns the cold pass's figures, reported separately."""
+    cold = load_in_separate_process("closed", base, paths, headers, 4, 4.0)
+    load_in_separate_process("closed", base, paths, headers, 4, 2.0)
+    return cold
+
+
 def run_backend(backend: str) -> dict[str, object]:
     with fresh_database(backend) as url:
         net = seed(url, N_SITES, N_TARGETS)
@@ -56,9 +65,10 @@ def run_backend(backend: str) -> dict[str, object]:
         site_ids = net["site_ids"]
         paths = [f"/api/v1/targets?site_id={s}&count=20" for s in site_ids]  # type: ignore[attr-defined]
         with api_server(url, workers=1) as base:
+            warm_up(base, paths, headers)
             one_worker = load_in_separate_process("open", base, paths, headers, RPS, SECONDS)
         with api_server(url, workers=WORKERS) as base:
-            load_in_separate_process("closed", base, paths[:50], headers, 4, 2.0)  # warm-up
+            cold = warm_up(base, paths, headers)
             baseline = load_in_separate_process("open", base, ["/healthz"], headers, RPS, SECONDS)
             runs = [
                 load_in_separate_process("open", base, paths, headers, RPS, SECONDS)
@@ -81,6 +91,7 @@ def run_backend(backend: str) -> dict[str, object]:
         "baseline_healthz": baseline,
         "single_worker_run": one_worker,
         "network_refresh_seconds": refresh_s,
+        "cold_first_pass": cold,
         "p99_ratio_to_baseline": round(p99 / max(baseline["p99_ms"], 1e-9), 2),
         "goal_met": p99 < 50.0 and all(r["errors"] == 0 for r in runs),
     }
