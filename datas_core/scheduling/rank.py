@@ -201,54 +201,67 @@ def rank_network(
         bound[~above] = 0.0
         eligible = np.count_nonzero(above, axis=1)
         keep = min(cfg.keep_per_site, n)
-        size0 = min(n, keep * 4)
-        # First round for every row of the chunk in one evaluation call.
-        orders = [_top(bound[row], size0) for row in range(len(chunk))]
-        batches = [o[bound[row][o] > 0] for row, o in enumerate(orders)]
-        first = evaluate(
-            np.repeat(sites_c, [len(x) for x in batches]),
-            np.concatenate(batches) if batches else np.zeros(0, np.intp),
-        )
-        local += np.bincount(first.reason, minlength=len(REASONS))
-        offsets = np.cumsum([0] + [len(x) for x in batches])
-        for row, site in enumerate(chunk):
-            b = bound[row]
-            part = slice(offsets[row], offsets[row + 1])
-            batch = batches[row]
-            ok = first.reason[part] == 0
-            scored_t = [batch[ok]]
-            scored_v = [first.score[part][ok]]
-            excluded_t = [batch[~ok]]
-            values = scored_v[0]
-            order = orders[row]
-            seen: NDArray[np.bool_] | None = None
-            size = size0
-            while True:
-                next_bound = float(b[order[-1]]) if len(order) else 0.0
-                if len(order) >= n or next_bound <= 0:
-                    break  # every pair with a positive bound is scored
-                if len(values) >= keep and float(np.sort(values)[-keep]) >= (
-                    next_bound * site_term[site] * max_extra
+        rows = len(chunk)
+        scored_t: list[list[NDArray[np.intp]]] = [[] for _ in range(rows)]
+        scored_v: list[list[NDArray[np.float32]]] = [[] for _ in range(rows)]
+        excluded_t: list[list[NDArray[np.intp]]] = [[] for _ in range(rows)]
+        evaluated = np.zeros(rows, dtype=np.int64)  # how deep each row's bound order is scored
+        seen: dict[int, NDArray[np.bool_]] = {}  # rows in a second round: what was scored
+        last_bound = np.zeros(rows)  # no pair left unscored has a larger bound than this
+        pending = list(range(rows))
+        size = min(n, keep * 8)
+        # Rounds over the whole chunk: one evaluation call per round, deeper each time, for the
+        # rows whose k-th best score does not yet beat every bound left (threshold algorithm).
+        while pending:
+            batches = []
+            for row in pending:
+                order = _top(bound[row], size)
+                if evaluated[row]:  # ties may reorder between rounds: skip by identity
+                    if row not in seen:
+                        seen[row] = np.zeros(n, dtype=bool)
+                        for done in scored_t[row] + excluded_t[row]:
+                            seen[row][done] = True
+                    batch = order[~seen[row][order]]
+                else:
+                    batch = order
+                batch = batch[bound[row][batch] > 0]
+                if row in seen:
+                    seen[row][batch] = True
+                batches.append(batch)
+                evaluated[row] = len(order)
+                last_bound[row] = float(bound[row][order[-1]]) if len(order) else 0.0
+            res = evaluate(
+                np.repeat(sites_c[pending], [len(x) for x in batches]),
+                np.concatenate(batches) if batches else np.zeros(0, np.intp),
+            )
+            local += np.bincount(res.reason, minlength=len(REASONS))
+            offsets = np.cumsum([0] + [len(x) for x in batches])
+            still = []
+            for j, row in enumerate(pending):
+                part = slice(offsets[j], offsets[j + 1])
+                ok = res.reason[part] == 0
+                scored_t[row].append(batches[j][ok])
+                scored_v[row].append(res.score[part][ok])
+                excluded_t[row].append(batches[j][~ok])
+                depth = int(evaluated[row])
+                if depth >= n:
+                    continue
+                next_bound = last_bound[row]
+                if next_bound <= 0:
+                    continue  # every pair with a positive bound is scored
+                values = np.concatenate(scored_v[row])
+                if len(values) >= keep and float(np.partition(values, -keep)[-keep]) >= (
+                    next_bound * site_term[chunk[row]] * max_extra
                 ):
-                    break  # nothing left can enter the top
-                size *= 4
-                if seen is None:
-                    seen = np.zeros(n, dtype=bool)
-                    seen[batches[row]] = True
-                order = _top(b, min(n, size))
-                batch = order[~seen[order] & (b[order] > 0)]
-                seen[batch] = True
-                if len(batch):
-                    res = evaluate(np.full(len(batch), site, np.intp), batch)
-                    local += np.bincount(res.reason, minlength=len(REASONS))
-                    ok = res.reason == 0
-                    scored_t.append(batch[ok])
-                    scored_v.append(res.score[ok])
-                    excluded_t.append(batch[~ok])
-                    values = np.concatenate(scored_v)
-            t_ok = np.concatenate(scored_t) if scored_t else np.zeros(0, np.intp)
+                    continue  # nothing left can enter the top
+                still.append(row)
+            pending = still
+            size = min(n, size * 4)
+        for row, site in enumerate(chunk):
+            values = np.concatenate(scored_v[row]) if scored_v[row] else np.zeros(0, np.float32)
+            t_ok = np.concatenate(scored_t[row]) if scored_t[row] else np.zeros(0, np.intp)
             top = _top(values, keep)
-            worst = _best_rejected(by_base, above[row], excluded_t, cfg.explain_per_site)
+            worst = _best_rejected(by_base, above[row], excluded_t[row], cfg.explain_per_site)
             worst = worst[potential[worst] > 0]
             lists[site] = SiteList(
                 target_index=t_ok[top],
