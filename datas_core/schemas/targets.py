@@ -19,7 +19,8 @@ from datas_core.schemas.common import (
     Timestamp,
 )
 
-Redundancy = Literal["diverse", "simultaneous"]
+# "any": no limit on how many sites take the target in the same slot.
+Redundancy = Literal["diverse", "simultaneous", "any"]
 Priority = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False, description="0-10")]
 TargetName = Annotated[str, Field(min_length=1, max_length=200)]
 
