@@ -1,0 +1,69 @@
+"""The outbox: idempotent, durable across restarts, backoff, bounded, corrupt rows set aside."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from site_agent.outbox import Backoff, Outbox, OutboxFull
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_put_is_idempotent_and_survives_a_restart(tmp_path: Path) -> None:
+    clock = Clock()
+    box = Outbox(tmp_path / "outbox.sqlite3", clock=clock)
+    assert box.put("observation", "a", {"observation_id": "a"}) is True
+    assert box.put("observation", "a", {"observation_id": "a"}) is False
+    box.put("observation", "b", {"observation_id": "b"})
+    box.close()
+    again = Outbox(tmp_path / "outbox.sqlite3", clock=clock)
+    assert [i.key for i in again.due("observation")] == ["a", "b"]
+    assert again.stats()["pending"] == 2
+
+
+def test_backoff_grows_and_is_capped(tmp_path: Path) -> None:
+    clock = Clock()
+    box = Outbox(tmp_path / "o.sqlite3", backoff=Backoff(10, 60, jitter=0.0), clock=clock)
+    box.put("observation", "a", {"x": 1})
+    (item,) = box.due("observation")
+    waits = []
+    for _ in range(5):
+        box.mark_retry([item.id], "server down")
+        start = clock.now
+        while not box.due("observation"):
+            clock.now += 1
+        waits.append(round(clock.now - start))
+    assert waits == [10, 20, 40, 60, 60]
+
+
+def test_full_outbox_refuses_loudly_and_keeps_what_it_has(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite3", max_bytes=200)
+    box.put("observation", "a", {"pad": "x" * 100})
+    with pytest.raises(OutboxFull, match=r"outbox\.max_mb"):
+        box.put("observation", "b", {"pad": "y" * 150})
+    assert [i.key for i in box.due("observation")] == ["a"]
+    box.mark_sent([box.due("observation")[0].id])
+    assert box.put("observation", "b", {"pad": "y" * 150}) is True  # sent items free the space
+
+
+def test_a_corrupt_row_is_set_aside_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite3"
+    box = Outbox(path)
+    box.put("observation", "good", {"ok": True})
+    box.put("observation", "bad", {"ok": True})
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE items SET payload = '{broken' WHERE key = 'bad'")
+    raw.commit()
+    raw.close()
+    assert [i.key for i in box.due("observation")] == ["good"]
+    assert box.stats()["dead"] == 1
+    assert "corrupt" in dict(box.dead_items())["bad"]
