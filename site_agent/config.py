@@ -1,0 +1,176 @@
+"""site.yaml: one file per site, validated at start with errors that name the key and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(Strict):
+    url: str = Field(description="The DATAS server, e.g. https://datas.example.org")
+    key: str = Field(description="This site's API key (datas keys create --role site --site ID)")
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. http://127.0.0.1:8000")
+        return value.rstrip("/")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not value.startswith("datas_") or value.count("_") < 2:
+            raise ValueError("is not a DATAS key; keys look like datas_<id>_<secret>")
+        return value
+
+
+class SafetyConfig(Strict):
+    sun_max_altitude_deg: Annotated[float, Field(ge=-18, le=0)] = -12.0
+    max_wind_ms: Annotated[float, Field(gt=0, le=60)] = 12.0
+    max_humidity_pct: Annotated[float, Field(gt=0, le=100)] = 90.0
+    max_cloud_pct: Annotated[float, Field(ge=0, le=100)] = 70.0
+    stale_seconds: Annotated[float, Field(gt=0, le=3600)] = 180.0
+    holdoff_seconds: Annotated[float, Field(ge=0, le=7200)] = 900.0
+    min_free_disk_mb: Annotated[float, Field(ge=0)] = 1024.0
+
+
+class OutboxConfig(Strict):
+    max_mb: Annotated[float, Field(gt=0)] = 500.0
+    upload_frames: bool = False
+
+
+class SimulatorConfig(Strict):
+    time_factor: Annotated[float, Field(gt=0, le=10)] = 1.0
+    fail_after_exposures: int | None = None  # camera hangs after N exposures (fault test)
+    cloud_pct: Annotated[float, Field(ge=0, le=100)] = 10.0
+    wind_ms: Annotated[float, Field(ge=0, le=60)] = 3.0
+
+
+class AlarmRule(Strict):
+    when: str = Field(
+        description="e.g. 'wind_ms > 15' (weather keys: wind_ms, humidity_pct, "
+        "cloud_pct, rain, sky_temp_c)"
+    )
+    action: Literal["pause", "park", "notify"]
+
+    @field_validator("when")
+    @classmethod
+    def _condition(cls, value: str) -> str:
+        parse_condition(value)
+        return value
+
+
+ALARM_KEYS = {"wind_ms", "humidity_pct", "cloud_pct", "rain", "sky_temp_c", "free_disk_mb"}
+OPERATORS = {">": float.__gt__, "<": float.__lt__, ">=": float.__ge__, "<=": float.__le__}
+
+
+def parse_condition(text: str) -> tuple[str, str, float]:
+    parts = text.split()
+    if len(parts) != 3 or parts[0] not in ALARM_KEYS or parts[1] not in OPERATORS:
+        raise ValueError(
+            f"{text!r} is not a condition; write '<key> <op> <number>' with key one of "
+            f"{', '.join(sorted(ALARM_KEYS))} and op one of {' '.join(OPERATORS)}"
+        )
+    try:
+        return parts[0], parts[1], float(parts[2])
+    except ValueError:
+        raise ValueError(f"{parts[2]!r} in {text!r} is not a number") from None
+
+
+class SiteConfig(Strict):
+    site_id: str = Field(min_length=1, max_length=64)
+    server: ServerConfig
+    driver: Literal["simulator", "alpaca", "indi"] = "simulator"
+    device_url: str | None = Field(None, description="alpaca://HOST:PORT or indi://HOST:PORT")
+    mode: Literal["network", "sequential", "repeat"] = "network"
+    state_dir: Path = Path("datas-agent-state")
+    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    heartbeat_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    target_cache_hours: Annotated[float, Field(gt=0, le=240)] = 12.0
+    control_port: Annotated[int, Field(ge=1024, le=65535)] = 8765
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
+    alarms: list[AlarmRule] = Field(default_factory=list)
+
+    @field_validator("device_url")
+    @classmethod
+    def _device_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("alpaca://", "indi://")):
+            raise ValueError("must look like alpaca://127.0.0.1:11111 or indi://127.0.0.1:7624")
+        return value
+
+
+class ConfigError(Exception):
+    """What is wrong in site.yaml, where, and how to fix it."""
+
+
+def load_config(path: Path) -> SiteConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror}; create one with `datas-agent init`"
+        ) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected keys like 'site_id:' and 'server:' at the top level")
+    try:
+        config = SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(path, text, exc)) from exc
+    if not config.state_dir.is_absolute():
+        config.state_dir = (path.parent / config.state_dir).resolve()
+    if config.driver != "simulator" and not config.device_url:
+        raise ConfigError(
+            f"{path}: driver {config.driver!r} needs device_url, e.g. "
+            f"{'alpaca://127.0.0.1:11111' if config.driver == 'alpaca' else 'indi://127.0.0.1:7624'}"
+        )
+    return config
+
+
+def _explain(path: Path, text: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        line = _line_of(text, [str(p) for p in err["loc"]])
+        where = f" (line {line})" if line else ""
+        value = err.get("input")
+        shown = "" if err["type"] == "missing" else f": got {value!r}"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "is not a setting of site.yaml (check the spelling; see docs/AGENT.md)"
+        lines.append(f"{path}{where}: {key}{shown}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(text: str, keys: list[str]) -> int | None:
+    """Best effort: the line where the last mapping key of the path appears."""
+    names = [k for k in keys if not k.isdigit()]
+    if not names:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith(f"{names[-1]}:"):
+            return number
+    return None
+
+
+def config_dict_for_output(config: SiteConfig) -> dict[str, Any]:
+    data = config.model_dump(mode="json")
+    data["server"]["key"] = data["server"]["key"][:18] + "..."
+    return data
