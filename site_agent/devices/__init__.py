@@ -1,0 +1,1 @@
+"""Devices behind small interfaces; drivers: simulator (here), alpaca and indi (to come)."""

@@ -1,0 +1,99 @@
+"""Device interfaces, states and the deadline every hardware call runs under."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+State = Literal["ok", "not-ready", "out-of-range", "error"]
+T = TypeVar("T")
+
+# One pool for hardware calls: a call that hangs keeps its thread, never the agent.
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="device")
+
+
+class DeviceError(Exception):
+    """A device failed or did not answer in time; the device is now in the error state."""
+
+
+def with_deadline(call: Callable[[], T], seconds: float, what: str) -> T:
+    future = _POOL.submit(call)
+    try:
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError as exc:
+        raise DeviceError(f"{what} did not answer within {seconds:.0f} s") from exc
+    except DeviceError:
+        raise
+    except Exception as exc:  # drivers raise anything; the agent sees one kind of failure
+        raise DeviceError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+@dataclass
+class DeviceStatus:
+    name: str
+    state: State = "ok"
+    message: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "message": self.message, **self.properties}
+
+
+@dataclass(frozen=True)
+class WeatherReading:
+    timestamp: float  # unix seconds
+    wind_ms: float | None = None
+    humidity_pct: float | None = None
+    cloud_pct: float | None = None
+    rain: bool | None = None
+    sky_temp_c: float | None = None
+
+
+@dataclass
+class Frame:
+    data: NDArray[np.uint16]
+    header: dict[str, Any]
+
+
+class Mount(Protocol):
+    def status(self) -> DeviceStatus: ...
+    def slew(self, ra_deg: float, dec_deg: float) -> None: ...
+    def park(self) -> None: ...
+    def unpark(self) -> None: ...
+
+
+class Camera(Protocol):
+    def status(self) -> DeviceStatus: ...
+    def expose(self, seconds: float, light: bool, filter_name: str) -> Frame: ...
+
+
+class FilterWheel(Protocol):
+    def status(self) -> DeviceStatus: ...
+    def select(self, name: str) -> None: ...
+
+
+class WeatherStation(Protocol):
+    def status(self) -> DeviceStatus: ...
+    def read(self) -> WeatherReading: ...
+
+
+@dataclass
+class Devices:
+    mount: Mount
+    camera: Camera
+    wheel: FilterWheel
+    weather: WeatherStation
+
+    def statuses(self) -> dict[str, DeviceStatus]:
+        out = {}
+        for name in ("mount", "camera", "wheel", "weather"):
+            try:
+                out[name] = with_deadline(getattr(self, name).status, 10, name)
+            except DeviceError as exc:
+                out[name] = DeviceStatus(name, "error", str(exc))
+        return out
