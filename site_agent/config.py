@@ -97,6 +97,7 @@ class SiteConfig(Strict):
     heartbeat_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
     target_cache_hours: Annotated[float, Field(gt=0, le=240)] = 12.0
     control_port: Annotated[int, Field(ge=1024, le=65535)] = 8765
+    device_deadline_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)

@@ -54,7 +54,10 @@ def exposure_plan(
 ) -> dict[str, Any]:
     """Per-target hints (`filter`, `exposure_sec`, `count`) win over the scaling rule."""
     hints = hints or {}
-    exposure = hints.get("exposure_sec")
+    filt = hints.get("filter")
+    if not isinstance(filt, str) or (site_filters and filt not in site_filters):
+        filt = choose_filter(target_filters, site_filters)
+    exposure = hints.get("exposure_sec", hints.get(filt))  # general, else this filter's seconds
     if not isinstance(exposure, (int, float)) or exposure <= 0:
         exposure = float(
             exposure_seconds(
@@ -63,9 +66,8 @@ def exposure_plan(
             )
         )
     count = hints.get("count")
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)
     if not isinstance(count, int) or count <= 0:
         count = DEFAULT_COUNT
-    filt = hints.get("filter")
-    if not isinstance(filt, str) or (site_filters and filt not in site_filters):
-        filt = choose_filter(target_filters, site_filters)
     return {"filter": filt, "exposure_sec": round(float(exposure), 1), "count": count}

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-UNSAFE_STATES = {"error", "safe-hold", "safe_hold", "parked", "paused", "stopped"}
+# States in which the agent will not observe whatever the sky does. A parked or safe-hold agent
+# that reports safe weather is about to resume, so those states alone do not exclude a site.
+UNSAFE_STATES = {"error", "paused", "stopped"}
 
 
 def weather_verdict(

@@ -40,7 +40,11 @@ class TargetFields(Strict):
     pm_ra_masyr: Finite | None = None
     pm_dec_masyr: Finite | None = None
     t0: Timestamp | None = None
-    exposure_hints: dict[str, float] | None = Field(None, description="filter -> seconds")
+    exposure_hints: dict[str, float | str] | None = Field(
+        None,
+        description="suggested plan: 'filter', 'exposure_sec', 'count', 'min_fov_arcmin', "
+        "and/or per-filter seconds such as {'V': 30, 'R': 20}",
+    )
     filters: list[FilterName] = Field(default_factory=list)
     total_needed: Annotated[int, Field(ge=1)] | None = None
     max_airmass: Annotated[float, Field(ge=1.0, le=10.0)] | None = None
@@ -117,7 +121,7 @@ class TargetOut(Out):
     pm_ra_masyr: float | None = None
     pm_dec_masyr: float | None = None
     t0: datetime | None = None
-    exposure_hints: dict[str, float] | None = None
+    exposure_hints: dict[str, float | str] | None = None
     filters: list[str] = Field(default_factory=list)
     total_needed: int | None = None
     max_airmass: float | None = None

@@ -226,6 +226,11 @@ def serve_site_list(
     ranked live: the same rules, without the network's slot coordination.
     """
     excluded: list[dict[str, Any]]
+    if stored is not None and stored.site_reason and stored.site_reason != "daylight":
+        # Empty for weather or state: a heartbeat since then may have changed that.
+        beat = session.scalar(select(Site.last_heartbeat_at).where(Site.site_id == site_id))
+        if beat is not None and beat > stored.computed_at:
+            stored = None
     if stored is None or not stored.valid_at(now):
         run = compute_rankings(session, now, cfg, stale_minutes, site_ids=[site_id])
         if site_id not in run.sites:

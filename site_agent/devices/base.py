@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
@@ -13,16 +14,23 @@ from numpy.typing import NDArray
 State = Literal["ok", "not-ready", "out-of-range", "error"]
 T = TypeVar("T")
 
-# One pool for hardware calls: a call that hangs keeps its thread, never the agent.
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="device")
-
 
 class DeviceError(Exception):
     """A device failed or did not answer in time; the device is now in the error state."""
 
 
 def with_deadline(call: Callable[[], T], seconds: float, what: str) -> T:
-    future = _POOL.submit(call)
+    """Run a hardware call in its own daemon thread: a call that hangs keeps that thread,
+    never the agent (and never blocks the agent's exit)."""
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as exc:  # handed to the caller below
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"device: {what}", daemon=True).start()
     try:
         return future.result(timeout=seconds)
     except concurrent.futures.TimeoutError as exc:

@@ -143,7 +143,8 @@ def test_weather_rules_stale_future_and_unknown_are_not_scheduled() -> None:
         (now, {}, "ready"),
         (now, {"safe": False}, "ready"),
         (now, {"safe": True, "rain": True}, "ready"),
-        (now, {"safe": True}, "safe-hold"),
+        (now, {"safe": True}, "paused"),
+        (now, {"safe": True}, "error"),
     ]:
         factor, reason = weather_verdict(received, weather, state, now, 15)
         assert factor == 0.0 and reason

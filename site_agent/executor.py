@@ -1,0 +1,377 @@
+"""The observing loop as an explicit state machine, with safety checked before every transition.
+
+One `cycle()` does: heartbeat and outbox drain when due (best effort: the network may be gone),
+safety, target selection (server list or the cached one, re-checked locally), slew, the
+exposure plan frame by frame, and queuing each observation in the outbox. Unsafe at any point
+means park and wait; a device error means park and report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from datas_core.sky.altaz import ApparentPlaces, airmass
+from datas_core.sky.night import sun_altitude_grid_deg
+from site_agent.config import SiteConfig
+from site_agent.devices.base import DeviceError, Devices, DeviceStatus, with_deadline
+from site_agent.outbox import Outbox, OutboxFull
+from site_agent.safety import SafetyMonitor, Verdict
+from site_agent.server_client import ServerClient, ServerRejected, ServerUnavailable
+from site_agent.target_cache import TargetCache
+from site_agent.uploader import drain_observations
+
+log = logging.getLogger("datas.agent")
+
+TRANSITIONS: dict[str, set[str]] = {
+    "starting": {"ready", "error", "parking"},
+    "ready": {"selecting", "parking", "ready", "error"},
+    "selecting": {"slewing", "ready", "parking", "error"},
+    "slewing": {"exposing", "parking", "error"},
+    "exposing": {"exposing", "uploading", "parking", "error"},
+    "uploading": {"ready", "parking", "error"},
+    "parking": {"parked", "error"},
+    "parked": {"ready", "safe-hold", "parked", "error"},
+    "safe-hold": {"ready", "safe-hold", "parking", "error"},
+    "error": {"parking", "ready", "error"},
+}
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+@dataclass
+class Location:
+    latitude: float
+    longitude: float
+    altitude_limit_deg: float = 20.0
+
+
+@dataclass
+class CycleReport:
+    state: str
+    observed: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    queued: int = 0
+    sent: int = 0
+    server_reachable: bool | None = None
+
+
+class Agent:
+    def __init__(
+        self,
+        config: SiteConfig,
+        devices: Devices,
+        client: ServerClient,
+        outbox: Outbox | None = None,
+        clock: Any = time.time,
+        agent_version: str = "dev",
+    ) -> None:
+        self.config = config
+        self.devices = devices
+        self.client = client
+        self.clock = clock
+        state_dir = config.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox = outbox or Outbox(
+            state_dir / "outbox.sqlite3", max_bytes=int(config.outbox.max_mb * 1024 * 1024)
+        )
+        self.cache = TargetCache(state_dir / "targets.json", config.target_cache_hours * 3600)
+        self.safety = SafetyMonitor(config.safety, config.alarms)
+        self.state = "starting"
+        self.paused = False
+        self.location: Location | None = None
+        self.last_poll = -float("inf")
+        self.last_heartbeat = -float("inf")
+        self.last_verdict: Verdict | None = None
+        self.agent_version = agent_version
+        self.frames_dir = state_dir / "frames"
+        self.history: list[tuple[float, str, str]] = []  # (time, from, to)
+
+    def close(self) -> None:
+        self.client.close()
+        self.outbox.close()
+
+    # -- state machine -------------------------------------------------------------------
+    def goto(self, new: str, why: str = "") -> None:
+        if new not in TRANSITIONS[self.state]:
+            raise IllegalTransition(f"{self.state} -> {new}")
+        if new != self.state:
+            log.info("state %s -> %s%s", self.state, new, f" ({why})" if why else "")
+            self.history.append((self.clock(), self.state, new))
+        self.state = new
+
+    # -- inputs ----------------------------------------------------------------------------
+    def site_location(self) -> Location:
+        """From the server, cached on disk so an offline start still knows where it is."""
+        if self.location is not None:
+            return self.location
+        path = self.config.state_dir / "site.json"
+        try:
+            site = self.client._call("GET", f"/api/v1/sites/{self.config.site_id}")
+            path.write_text(json.dumps(site))
+        except (ServerUnavailable, ServerRejected) as exc:
+            if not path.exists():
+                raise DeviceError(
+                    f"the site's position is unknown: the server is unreachable ({exc}) and "
+                    f"no cached copy exists in {path}"
+                ) from exc
+            site = json.loads(path.read_text())
+        self.location = Location(
+            float(site["latitude"]),
+            float(site["longitude"]),
+            float(site.get("altitude_limit_deg") or 20.0),
+        )
+        return self.location
+
+    def sun_altitude(self, when: float) -> float:
+        loc = self.site_location()
+        jd = when / 86400.0 + 2440587.5
+        return float(sun_altitude_grid_deg(jd, [loc.latitude], [loc.longitude])[0, 0])
+
+    def verdict(self) -> tuple[Verdict, dict[str, DeviceStatus]]:
+        now = self.clock()
+        statuses = self.devices.statuses()
+        try:
+            weather = with_deadline(self.devices.weather.read, 10, "weather station")
+        except DeviceError as exc:
+            weather = None
+            statuses["weather"] = DeviceStatus("weather", "error", str(exc))
+        free = shutil.disk_usage(self.config.state_dir).free / 1024 / 1024
+        v = self.safety.check(now, self.sun_altitude(now), weather, statuses, free)
+        self.last_verdict = v
+        return v, statuses
+
+    # -- one cycle ---------------------------------------------------------------------------
+    def cycle(self) -> CycleReport:
+        report = CycleReport(state=self.state)
+        now = self.clock()
+        verdict, statuses = self.verdict()
+        self._heartbeat(now, verdict, statuses, report)
+        self._drain(report)
+        if self.state == "starting":
+            self.goto("ready", "started")
+        if not verdict.safe or self.paused:
+            self._park_and_hold(verdict.reasons or ["paused by the owner"])
+            report.reasons = verdict.reasons or ["paused"]
+            report.state = self.state
+            return report
+        if self.state in ("parked", "safe-hold", "error"):
+            self.goto("ready", "safe again")
+        self.goto("selecting")
+        target = self._select(now, report)
+        if target is None:
+            self.goto("ready", "nothing observable")
+            report.state = self.state
+            return report
+        try:
+            self._observe(target, report)
+        except _Unsafe as exc:
+            self._park_and_hold([str(exc)])
+            report.reasons.append(str(exc))
+        except DeviceError as exc:
+            log.error("device failure: %s", exc)
+            self.goto("error", str(exc))
+            self._park_and_hold([str(exc)])
+            report.reasons.append(str(exc))
+        self._drain(report)
+        report.state = self.state
+        return report
+
+    def _heartbeat(
+        self, now: float, verdict: Verdict, statuses: dict[str, DeviceStatus], report: CycleReport
+    ) -> None:
+        if now - self.last_heartbeat < self.config.heartbeat_seconds:
+            return
+        weather_status = statuses.get("weather")
+        payload = {
+            "state": self.state,
+            "weather": {
+                "safe": verdict.safe and not self.paused,
+                **_weather_fields(weather_status),
+            },
+            "devices": {name: s.as_dict() for name, s in statuses.items()},
+            "agent_version": self.agent_version,
+            "message": "; ".join(verdict.reasons)[:2000] or None,
+        }
+        try:
+            self.client.heartbeat(self.config.site_id, payload)
+            self.last_heartbeat = now
+            report.server_reachable = True
+        except (ServerUnavailable, ServerRejected) as exc:
+            log.warning("heartbeat not delivered: %s", exc)
+            report.server_reachable = False
+
+    def _drain(self, report: CycleReport) -> None:
+        result = drain_observations(self.outbox, self.client)
+        report.sent += result.sent
+        if result.server_down:
+            report.server_reachable = False
+
+    def _park_and_hold(self, reasons: list[str]) -> None:
+        if self.state not in ("parked", "safe-hold"):
+            if self.state not in TRANSITIONS or "parking" not in TRANSITIONS[self.state]:
+                self.state = "error"
+            self.goto("parking", "; ".join(reasons))
+            try:
+                with_deadline(
+                    self.devices.mount.park, self.config.device_deadline_seconds * 4, "mount park"
+                )
+                self.goto("parked")
+            except DeviceError as exc:
+                log.error("could not park: %s", exc)
+                self.goto("error", str(exc))
+                return
+        self.goto("safe-hold", "; ".join(reasons))
+
+    # -- selecting -----------------------------------------------------------------------------
+    def _targets(self, now: float, report: CycleReport) -> list[dict[str, Any]]:
+        if now - self.last_poll >= self.config.poll_seconds:
+            try:
+                body = self.client.targets(self.config.site_id, count=20)
+                self.cache.store(body["targets"], now)
+                self.last_poll = now
+                report.server_reachable = True
+            except (ServerUnavailable, ServerRejected) as exc:
+                log.warning("target list not refreshed, using the cached one: %s", exc)
+                report.server_reachable = False
+        return self.cache.load(now) or []
+
+    def _select(self, now: float, report: CycleReport) -> dict[str, Any] | None:
+        loc = self.site_location()
+        candidates = self._targets(now, report)
+        if not candidates:
+            return None
+        when = datetime.fromtimestamp(now, tz=timezone.utc)
+        plan_s = np.array([_plan_seconds(t) for t in candidates])
+        places = ApparentPlaces.of(
+            [t["ra_deg"] for t in candidates], [t["dec_deg"] for t in candidates], when
+        )
+        alt_now = places.altitude_deg(loc.latitude, loc.longitude, when)
+        ends = [datetime.fromtimestamp(now + s, tz=timezone.utc) for s in plan_s]
+        alt_end = np.array(
+            [
+                float(places.subset(np.array([i])).altitude_deg(loc.latitude, loc.longitude, e)[0])
+                for i, e in enumerate(ends)
+            ]
+        )
+        limit = loc.altitude_limit_deg
+        for i, target in enumerate(candidates):
+            if alt_now[i] >= limit and alt_end[i] >= limit:  # the plan fits before it sets
+                return {**target, "_altitude_deg": float(alt_now[i])}
+        return None
+
+    # -- observing -----------------------------------------------------------------------------
+    def _time_factor(self) -> float:
+        return self.config.simulator.time_factor if self.config.driver == "simulator" else 1.0
+
+    def _require_safe(self) -> None:
+        verdict, _ = self.verdict()
+        if not verdict.safe or self.paused:
+            raise _Unsafe("; ".join(verdict.reasons) or "paused by the owner")
+
+    def _observe(self, target: dict[str, Any], report: CycleReport) -> None:
+        plan = target.get("exposure_plan") or {}
+        filt = plan.get("filter") or "V"
+        seconds = float(plan.get("exposure_sec") or 30.0)
+        count = int(plan.get("count") or 1)
+        self._require_safe()
+        self.goto("slewing", target["name"])
+        with_deadline(
+            self.devices.mount.unpark, self.config.device_deadline_seconds, "mount unpark"
+        )
+        with_deadline(
+            lambda: self.devices.mount.slew(float(target["ra_deg"]), float(target["dec_deg"])),
+            self.config.device_deadline_seconds * 4,
+            "mount slew",
+        )
+        try:
+            with_deadline(
+                lambda: self.devices.wheel.select(filt),
+                self.config.device_deadline_seconds,
+                "filter wheel",
+            )
+        except DeviceError as exc:
+            raise DeviceError(f"cannot use filter {filt!r}: {exc}") from exc
+        loc = self.site_location()
+        for _ in range(count):
+            self._require_safe()
+            self.goto("exposing", f"{target['name']} {filt} {seconds:g}s")
+            frame = with_deadline(
+                lambda: self.devices.camera.expose(seconds, True, filt),
+                seconds * self._time_factor() + self.config.device_deadline_seconds,
+                "camera exposure",
+            )
+            observed_at = datetime.fromisoformat(str(frame.header["DATE-OBS"])).replace(
+                tzinfo=timezone.utc
+            )
+            alt = float(
+                ApparentPlaces.of(
+                    [target["ra_deg"]], [target["dec_deg"]], observed_at
+                ).altitude_deg(loc.latitude, loc.longitude, observed_at)[0]
+            )
+            record = {
+                "observation_id": str(uuid.uuid4()),
+                "target_id": int(target["target_id"]),
+                "site_id": self.config.site_id,
+                "observed_at": observed_at.isoformat(),
+                "exposure_sec": seconds,
+                "filter": filt,
+                "airmass": round(float(airmass(alt)), 4) if alt > 1 else None,
+                "ra_deg": float(target["ra_deg"]),
+                "dec_deg": float(target["dec_deg"]),
+                # Local photometry arrives with datas_core.science (the data-products work).
+                "quality_flags": ["no_photometry"],
+            }
+            self._save_frame(frame, record["observation_id"])
+            try:
+                if self.outbox.put("observation", record["observation_id"], record):
+                    report.queued += 1
+            except OutboxFull as exc:
+                log.error("%s", exc)
+                raise DeviceError(str(exc)) from exc
+        self.goto("uploading")
+        report.observed.append(int(target["target_id"]))
+        self.goto("ready")
+
+    def _save_frame(self, frame: Any, observation_id: str) -> None:
+        from astropy.io import fits
+
+        self.frames_dir.mkdir(parents=True, exist_ok=True)
+        header = fits.Header()
+        for key, value in frame.header.items():
+            header[key] = value
+        header["OBSID"] = observation_id
+        fits.PrimaryHDU(frame.data, header=header).writeto(
+            self.frames_dir / f"{observation_id}.fits", overwrite=True
+        )
+
+
+class _Unsafe(Exception):
+    pass
+
+
+def _plan_seconds(target: dict[str, Any]) -> float:
+    plan = target.get("exposure_plan") or {}
+    return float(plan.get("count") or 1) * (float(plan.get("exposure_sec") or 30.0) + 10) + 60
+
+
+def _weather_fields(status: DeviceStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {}
+    props = status.properties
+    out = {}
+    if "cloud_pct" in props:
+        out["cloud_cover_pct"] = props["cloud_pct"]
+    if "wind_ms" in props:
+        out["wind_speed_ms"] = props["wind_ms"]
+    return out
