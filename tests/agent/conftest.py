@@ -1,0 +1,62 @@
+"""A site where it is night right now, registered on a fresh database, with its site key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+
+from datas_core.db import make_engine, make_session_factory, session_scope
+from datas_core.schemas.auth import KeyCreate
+from datas_core.schemas.sites import SiteCreate
+from datas_core.schemas.targets import TargetCreate
+from datas_core.services import auth, sites, targets
+from datas_core.sky.sun import sun_radec_rad
+from datas_core.sky.time import julian_date, local_sidereal_time_deg
+
+
+def _midnight_longitude() -> float:
+    """Where it is local midnight now: the Sun is on the antimeridian."""
+    jd = float(julian_date(datetime.now(timezone.utc)))
+    sun_ra = float(sun_radec_rad(jd)[0]) * 180 / 3.141592653589793
+    gmst = float(local_sidereal_time_deg(jd, 0.0))
+    return ((sun_ra + 180.0 - gmst + 180.0) % 360.0) - 180.0
+
+
+@pytest.fixture
+def night_site(db_url: str) -> Iterator[dict]:
+    lon = _midnight_longitude()
+    zenith_ra = float(local_sidereal_time_deg(julian_date(datetime.now(timezone.utc)), lon))
+    engine = make_engine(db_url)
+    with session_scope(make_session_factory(engine)) as s:
+        sites.create_site(
+            s,
+            SiteCreate(
+                site_id="sim",
+                name="Simulated site",
+                latitude=0.0,
+                longitude=lon,
+                filters=["V", "R"],
+                aperture_mm=300,
+            ),
+        )
+        made = targets.create_targets(
+            s,
+            [
+                TargetCreate(
+                    name=f"Z{i}",
+                    ra_deg=(zenith_ra + 8 * i) % 360,
+                    dec_deg=-5.0 + i,
+                    priority=9 - i,
+                    magnitude=11.0,
+                    exposure_hints={"exposure_sec": 20, "count": 2, "filter": "V"},
+                )
+                for i in range(3)
+            ],
+        )
+        s.flush()
+        ids = [t.target_id for t in made]
+        _, key = auth.create_key(s, KeyCreate(role="site", site_id="sim"))
+    yield {"engine": engine, "key": key, "target_ids": ids, "db_url": db_url}
+    engine.dispose()
