@@ -29,9 +29,17 @@ def build_devices(config: SiteConfig) -> Devices:
                 fail_after_exposures=sim.fail_after_exposures,
             )
         )
+    if config.driver == "alpaca" and config.device_url:
+        try:
+            from site_agent.devices.alpaca_driver import alpaca_devices
+        except ImportError as exc:
+            raise DeviceError(
+                f"the alpaca driver needs alpyca: pip install 'datas[agent]' ({exc})"
+            ) from exc
+        return alpaca_devices(config.device_url)
     raise DeviceError(
         f"driver {config.driver!r} is not available in this version of the agent yet; use "
-        "driver: simulator (see docs/AGENT.md)"
+        "driver: simulator or alpaca (see docs/AGENT.md)"
     )
 
 
