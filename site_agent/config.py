@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -135,6 +136,16 @@ def load_config(path: Path) -> SiteConfig:
         config = SiteConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(path, text, exc)) from exc
+    override = os.environ.get("DATAS_SIM_TIME_FACTOR")
+    if override:
+        try:
+            config.simulator = config.simulator.model_copy(
+                update={"time_factor": SimulatorConfig(time_factor=float(override)).time_factor}
+            )
+        except (ValueError, ValidationError) as exc:
+            raise ConfigError(
+                f"DATAS_SIM_TIME_FACTOR={override!r}: a number in (0, 10], e.g. 0.01"
+            ) from exc
     if not config.state_dir.is_absolute():
         config.state_dir = (path.parent / config.state_dir).resolve()
     if config.driver != "simulator" and not config.device_url:

@@ -56,3 +56,12 @@ def test_mistakes_are_explained(tmp_path: Path, change: tuple[str, str], expecte
 def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="datas-agent init"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_sim_time_factor_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    path = _write(tmp_path, render("ond", "http://127.0.0.1:8000", KEY, "simulator", None, "s"))
+    monkeypatch.setenv("DATAS_SIM_TIME_FACTOR", "0.01")
+    assert load_config(path).simulator.time_factor == 0.01
+    monkeypatch.setenv("DATAS_SIM_TIME_FACTOR", "fast")
+    with pytest.raises(ConfigError, match="DATAS_SIM_TIME_FACTOR"):
+        load_config(path)
