@@ -24,7 +24,7 @@ from datas_core.schemas.auth import KeyCreate
 from datas_core.schemas.sites import SiteCreate
 from datas_core.schemas.targets import TargetCreate
 from datas_core.services import auth, sites, targets
-from datas_core.sky.sun import sun_radec_rad
+from datas_core.sky.night import midnight_longitude_deg
 from datas_core.sky.time import julian_date, local_sidereal_time_deg
 from site_agent.config import SiteConfig
 from site_agent.devices.simulator import SimOptions, simulator_devices
@@ -36,14 +36,8 @@ TIME_FACTOR = 0.01
 EXPOSURE_S, FRAMES = 20.0, 2
 
 
-def midnight_longitude() -> float:
-    jd = float(julian_date(datetime.now(timezone.utc)))
-    sun_ra = float(sun_radec_rad(jd)[0]) * 57.29577951308232
-    return ((sun_ra - float(local_sidereal_time_deg(jd, 0.0)) + 360.0) % 360.0) - 180.0
-
-
 def seed(url: str) -> tuple[str, list[int]]:
-    lon = midnight_longitude()
+    lon = midnight_longitude_deg(float(julian_date(datetime.now(timezone.utc))))
     zenith = float(local_sidereal_time_deg(julian_date(datetime.now(timezone.utc)), lon))
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as s:

@@ -91,3 +91,11 @@ def tonight(
     start[always] = jd_ref
     end[always] = jd_ref + 1.0
     return Nights(start_jd=start, end_jd=end, always_dark=always)
+
+
+def midnight_longitude_deg(jd: float) -> float:
+    """East longitude (-180..180) where it is local midnight at `jd`: the Sun's antimeridian."""
+    from datas_core.sky.time import local_sidereal_time_deg
+
+    sun_ra = float(np.degrees(sun_radec_rad(jd)[0]))
+    return float((sun_ra + 180.0 - float(local_sidereal_time_deg(jd, 0.0)) + 180.0) % 360 - 180)

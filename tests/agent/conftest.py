@@ -12,21 +12,13 @@ from datas_core.schemas.auth import KeyCreate
 from datas_core.schemas.sites import SiteCreate
 from datas_core.schemas.targets import TargetCreate
 from datas_core.services import auth, sites, targets
-from datas_core.sky.sun import sun_radec_rad
+from datas_core.sky.night import midnight_longitude_deg
 from datas_core.sky.time import julian_date, local_sidereal_time_deg
-
-
-def _midnight_longitude() -> float:
-    """Where it is local midnight now: the Sun is on the antimeridian."""
-    jd = float(julian_date(datetime.now(timezone.utc)))
-    sun_ra = float(sun_radec_rad(jd)[0]) * 180 / 3.141592653589793
-    gmst = float(local_sidereal_time_deg(jd, 0.0))
-    return ((sun_ra + 180.0 - gmst + 180.0) % 360.0) - 180.0
 
 
 @pytest.fixture
 def night_site(db_url: str) -> Iterator[dict]:
-    lon = _midnight_longitude()
+    lon = midnight_longitude_deg(float(julian_date(datetime.now(timezone.utc))))
     zenith_ra = float(local_sidereal_time_deg(julian_date(datetime.now(timezone.utc)), lon))
     engine = make_engine(db_url)
     with session_scope(make_session_factory(engine)) as s:

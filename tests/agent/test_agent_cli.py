@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from click.testing import CliRunner
@@ -22,24 +23,16 @@ def _agent(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _init(runner: CliRunner, base: str, key: str, config: Path) -> Any:
+    args = ["init", "--server", base, "--key", key, "--site-id", "sim", "-o", str(config)]
+    return runner.invoke(main, args)
+
+
 def test_init_check_once_and_a_controlled_run(night_site: dict, tmp_path: Path) -> None:
     config = tmp_path / "site.yaml"
     runner = CliRunner()
     with api_server(night_site["db_url"]) as base:
-        result = runner.invoke(
-            main,
-            [
-                "init",
-                "--server",
-                base,
-                "--key",
-                night_site["key"],
-                "--site-id",
-                "sim",
-                "-o",
-                str(config),
-            ],
-        )
+        result = _init(runner, base, night_site["key"], config)
         assert result.exit_code == 0, result.output
         assert oct(config.stat().st_mode & 0o777) == "0o600"
         text = config.read_text()
@@ -48,20 +41,7 @@ def test_init_check_once_and_a_controlled_run(night_site: dict, tmp_path: Path) 
         text = text.replace("control_port: 8765", f"control_port: {port}")
         text = text.replace("min_free_disk_mb: 1024", "min_free_disk_mb: 1")
         config.write_text(text)
-        again = runner.invoke(
-            main,
-            [
-                "init",
-                "--server",
-                base,
-                "--key",
-                night_site["key"],
-                "--site-id",
-                "sim",
-                "-o",
-                str(config),
-            ],
-        )
+        again = _init(runner, base, night_site["key"], config)
         assert again.exit_code == 1 and "--force" in again.output
 
         checked = _agent("check", "-c", str(config))
