@@ -13,13 +13,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from datas_api import errors
 from datas_api.body_limit import BodySizeLimit
-from datas_api.routes import alerts, auth, campaigns, health, observations, sites, targets
+from datas_api.routes import (
+    alerts,
+    auth,
+    campaigns,
+    frames,
+    health,
+    observations,
+    sites,
+    targets,
+)
 from datas_core import __version__
 from datas_core.db import make_engine, make_session_factory
 from datas_core.services import catalog_version
 from datas_core.services.rankings import StoredListsCache
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
+from datas_core.storage.local import LocalStore
 from datas_core.ttl_cache import TTLCache
 
 log = logging.getLogger("datas.api")
@@ -66,8 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.site_cache = TTLCache(settings.site_cache_seconds)
     app.state.key_cache = TTLCache(settings.auth_cache_seconds)
     errors.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, targets, sites, observations, campaigns, alerts, auth):
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={"/api/v1/frames": settings.max_frame_bytes},
+    )
+    app.state.object_store = LocalStore(settings.objects_dir)
+    for module in (health, targets, sites, observations, frames, campaigns, alerts, auth):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -14,6 +14,7 @@ from datas_api.body_limit import BodyTooLarge, too_large_body
 from datas_core import errors
 
 STATUS = {
+    errors.TooLarge: 413,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.InvalidInput: 422,

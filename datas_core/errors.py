@@ -34,3 +34,7 @@ class Unauthorized(DatasError):
 
 class Forbidden(DatasError):
     code = "forbidden"
+
+
+class TooLarge(DatasError):
+    code = "body_too_large"

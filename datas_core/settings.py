@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest JSON request body accepted (413 above)."
     )
+    max_frame_bytes: int = Field(
+        512 * 1024 * 1024, ge=1024, description="Largest FITS frame upload (413 above)."
+    )
     max_batch: int = Field(5000, ge=1, description="Most observations accepted in one request.")
     heartbeat_stale_minutes: float = Field(
         15.0, gt=0, description="A site whose last heartbeat is older is reported stale."

@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from site_agent.outbox import Outbox, OutboxFull
 from site_agent.safety import SafetyMonitor, Verdict
 from site_agent.server_client import ServerClient, ServerRejected, ServerUnavailable
 from site_agent.target_cache import TargetCache
-from site_agent.uploader import drain_observations
+from site_agent.uploader import drain_frames, drain_observations
 
 log = logging.getLogger("datas.agent")
 
@@ -63,6 +64,7 @@ class CycleReport:
     reasons: list[str] = field(default_factory=list)
     queued: int = 0
     sent: int = 0
+    frames_sent: int = 0
     server_reachable: bool | None = None
 
 
@@ -216,6 +218,11 @@ class Agent:
         report.sent += result.sent
         if result.server_down:
             report.server_reachable = False
+            return
+        frames = drain_frames(self.outbox, self.client, self.config.site_id)
+        report.frames_sent += frames.sent
+        if frames.server_down:
+            report.server_reachable = False
 
     def _park_and_hold(self, reasons: list[str]) -> None:
         if self.state not in ("parked", "safe-hold"):
@@ -332,10 +339,20 @@ class Agent:
                 # Local photometry arrives with datas_core.science (the data-products work).
                 "quality_flags": ["no_photometry"],
             }
-            self._save_frame(frame, record["observation_id"])
+            frame_path = self._save_frame(frame, record["observation_id"])
             try:
                 if self.outbox.put("observation", record["observation_id"], record):
                     report.queued += 1
+                if self.config.outbox.upload_frames:
+                    self.outbox.put(
+                        "frame",
+                        f"frame:{record['observation_id']}",
+                        {
+                            "path": str(frame_path),
+                            "observation_id": record["observation_id"],
+                            "target_id": record["target_id"],
+                        },
+                    )
             except OutboxFull as exc:
                 log.error("%s", exc)
                 raise DeviceError(str(exc)) from exc
@@ -343,7 +360,7 @@ class Agent:
         report.observed.append(int(target["target_id"]))
         self.goto("ready")
 
-    def _save_frame(self, frame: Any, observation_id: str) -> None:
+    def _save_frame(self, frame: Any, observation_id: str) -> Path:
         from astropy.io import fits
 
         self.frames_dir.mkdir(parents=True, exist_ok=True)
@@ -351,9 +368,9 @@ class Agent:
         for key, value in frame.header.items():
             header[key] = value
         header["OBSID"] = observation_id
-        fits.PrimaryHDU(frame.data, header=header).writeto(
-            self.frames_dir / f"{observation_id}.fits", overwrite=True
-        )
+        path = self.frames_dir / f"{observation_id}.fits"
+        fits.PrimaryHDU(frame.data, header=header).writeto(path, overwrite=True)
+        return path
 
 
 class _Unsafe(Exception):

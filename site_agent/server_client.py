@@ -59,5 +59,17 @@ class ServerClient:
     def heartbeat(self, site_id: str, payload: dict[str, Any]) -> Any:
         return self._call("PUT", f"/api/v1/sites/{site_id}/heartbeat", json=payload)
 
+    def upload_frame(
+        self, site_id: str, path: str, observation_id: str | None, target_id: int | None
+    ) -> Any:
+        data: dict[str, Any] = {"site_id": site_id}
+        if observation_id:
+            data["observation_id"] = observation_id
+        if target_id:
+            data["target_id"] = str(target_id)
+        with open(path, "rb") as handle:
+            files = {"file": (path.rsplit("/", 1)[-1], handle, "application/fits")}
+            return self._call("POST", "/api/v1/frames", data=data, files=files)
+
     def post_observations(self, records: list[dict[str, Any]]) -> Any:
         return self._call("POST", "/api/v1/observations", json={"observations": records})

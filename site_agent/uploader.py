@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from site_agent.outbox import Item, Outbox
 from site_agent.server_client import ServerClient, ServerRejected, ServerUnavailable
@@ -59,3 +60,32 @@ def _send_one(outbox: Outbox, client: ServerClient, item: Item, report: DrainRep
     outbox.mark_sent([item.id])
     report.sent += 1
     return True
+
+
+def drain_frames(
+    outbox: Outbox, client: ServerClient, site_id: str, batch: int = 20
+) -> DrainReport:
+    """Upload queued FITS files one by one (each is recognised by its hash if sent twice)."""
+    report = DrainReport()
+    for item in outbox.due("frame", limit=batch):
+        path = item.payload.get("path")
+        if not path or not Path(path).exists():
+            outbox.mark_dead(item.id, f"the frame file {path!r} is gone")
+            report.dead += 1
+            continue
+        try:
+            client.upload_frame(
+                site_id, path, item.payload.get("observation_id"), item.payload.get("target_id")
+            )
+        except ServerUnavailable as exc:
+            outbox.mark_retry([item.id], str(exc))
+            report.deferred += 1
+            report.server_down = True
+            return report
+        except ServerRejected as exc:
+            outbox.mark_dead(item.id, exc.message)
+            report.dead += 1
+            continue
+        outbox.mark_sent([item.id])
+        report.sent += 1
+    return report

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from benchmarks.harness import api_server
 from datas_core.db import make_session_factory
-from datas_core.db.models import Observation, SiteStatus
+from datas_core.db.models import Frame, Observation, SiteStatus
 from site_agent.config import SiteConfig
 from site_agent.devices.simulator import SimOptions, simulator_devices
 from site_agent.executor import TRANSITIONS, Agent
@@ -28,6 +28,7 @@ def _agent(base: str, key: str, tmp_path: Path, **sim: object) -> tuple[Agent, S
             "device_deadline_seconds": 2,
             "safety": {"holdoff_seconds": 0.5, "min_free_disk_mb": 1},
             "simulator": {"time_factor": 0.001},
+            "outbox": {"upload_frames": True},
         }
     )
     options = SimOptions(time_factor=0.001, **sim)  # type: ignore[arg-type]
@@ -48,6 +49,7 @@ def test_a_night_cycle_observes_uploads_and_reports(night_site: dict, tmp_path: 
         assert report.queued == 2 and report.sent == 2 and agent.state == "ready"
         assert _count(night_site["engine"], Observation) == 2
         assert _count(night_site["engine"], SiteStatus) >= 1
+        assert report.frames_sent == 2 and _count(night_site["engine"], Frame) == 2
         frames = sorted((tmp_path / "state" / "frames").glob("*.fits"))
         assert len(frames) == 2
         header = fits.getheader(frames[0])
@@ -71,7 +73,8 @@ def test_offline_cycles_use_the_cache_and_the_outbox_drains_later(
         report = agent.cycle()
         assert report.server_reachable is False and report.observed
         queued += report.queued
-    assert agent.outbox.stats()["pending"] == queued == 4
+    # 4 observations and their 4 FITS frames wait in the outbox.
+    assert queued == 4 and agent.outbox.stats()["pending"] == 8
     assert _count(night_site["engine"], Observation) == 2
     with api_server(night_site["db_url"]) as base:
         agent.client.close()
@@ -83,6 +86,7 @@ def test_offline_cycles_use_the_cache_and_the_outbox_drains_later(
     assert agent.outbox.stats()["pending"] == 0
     agent.close()
     assert _count(night_site["engine"], Observation) == 2 + 4 + 2 * 1  # + the last cycle
+    assert _count(night_site["engine"], Frame) == 2 + 4 + 2 * 1
 
 
 def test_unsafe_weather_parks_and_holds_off(night_site: dict, tmp_path: Path) -> None:

@@ -56,6 +56,16 @@ def client(db_url: str, settings_for: Callable[..., Any]) -> Iterator[TestClient
 
 @pytest.fixture
 def keys(client: TestClient) -> Keys:
+    return make_keys(client)
+
+
+@pytest.fixture
+def keys_for() -> Callable[[TestClient], Keys]:
+    """Keys for a client a test builds itself (e.g. with its own settings)."""
+    return make_keys
+
+
+def make_keys(client: TestClient) -> Keys:
     from datas_core.db import session_scope
     from datas_core.schemas.auth import KeyCreate
     from datas_core.schemas.sites import SiteCreate

@@ -1,0 +1,1 @@
+"""Object storage for uploaded files: a local directory by default."""
