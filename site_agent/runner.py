@@ -37,10 +37,11 @@ def build_devices(config: SiteConfig) -> Devices:
                 f"the alpaca driver needs alpyca: pip install 'datas[agent]' ({exc})"
             ) from exc
         return alpaca_devices(config.device_url)
-    raise DeviceError(
-        f"driver {config.driver!r} is not available in this version of the agent yet; use "
-        "driver: simulator or alpaca (see docs/AGENT.md)"
-    )
+    if config.driver == "indi" and config.device_url:
+        from site_agent.devices.indi_driver import indi_devices
+
+        return indi_devices(config.device_url)
+    raise DeviceError(f"driver {config.driver!r} needs device_url (see docs/AGENT.md)")
 
 
 def build_agent(config: SiteConfig) -> Agent:
