@@ -1,0 +1,1 @@
+"""Frame reduction: validation, astrometry, photometry, calibration, quality flags."""
