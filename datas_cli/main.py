@@ -24,7 +24,8 @@ from datas_cli.common import (
 @click.group()
 @click.version_option(package_name="datas")
 def cli() -> None:
-    """DATAS operator tools: database, server, keys, users, sites, targets, campaigns, schedule."""
+    """DATAS operator tools: database, server, keys, users, sites, targets, campaigns, schedule,
+    frames."""
 
 
 # --- db -------------------------------------------------------------------------------------
@@ -425,11 +426,13 @@ def demo_seed(as_json: bool) -> None:
 
 
 def _register_up() -> None:
+    from datas_cli.frames import frames
     from datas_cli.schedule import schedule
     from datas_cli.up import up
 
     cli.add_command(up)
     cli.add_command(schedule)
+    cli.add_command(frames)
 
 
 _register_up()

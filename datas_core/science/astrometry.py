@@ -157,7 +157,8 @@ def refine(
     inside &= (cy > -search_shift_px) & (cy < h + search_shift_px)
     if inside.sum() < MIN_MATCHES or len(sx) < MIN_MATCHES:
         return None
-    bright_s = np.arange(min(len(sx), 60))  # sources arrive sorted by flux, brightest first
+    # sources and catalog stars arrive brightest first: vote with the bright ones
+    bright_s = np.arange(min(len(sx), 60))
     bright_c = np.flatnonzero(inside)[:80]
     dx, dy = find_offset(sx[bright_s], sy[bright_s], cx[bright_c], cy[bright_c], search_shift_px)
     current = wcs

@@ -48,6 +48,20 @@ class CatalogStars:
             mag_errors={b: m[keep] for b, m in self.mag_errors.items()},
         )
 
+    def brightest_first(self) -> CatalogStars:
+        """The same stars ordered by brightness in any band (stars without one last)."""
+        if not self.mags or not len(self):
+            return self
+        stacked = np.vstack([np.nan_to_num(m, nan=np.inf) for m in self.mags.values()])
+        order = np.argsort(stacked.min(axis=0), kind="stable")
+        return CatalogStars(
+            ids=[self.ids[i] for i in order],
+            ra_deg=self.ra_deg[order],
+            dec_deg=self.dec_deg[order],
+            mags={b: m[order] for b, m in self.mags.items()},
+            mag_errors={b: m[order] for b, m in self.mag_errors.items()},
+        )
+
 
 class ReferenceCatalog(Protocol):
     name: str
@@ -176,7 +190,9 @@ class TychoIndexCatalog:
                 timeout=60,
                 check=False,
             )
-            if done.returncode != 0 or not out.exists():
+            if done.returncode == 0 and not out.exists():  # no stars there: no file written
+                return CatalogStars([], np.zeros(0), np.zeros(0), {"VT": np.zeros(0)})
+            if done.returncode != 0:
                 raise CatalogError(f"query-starkd failed: {done.stderr.strip()[-300:]}")
             with fits.open(out, memmap=False) as hdus:
                 table = hdus[1].data

@@ -34,7 +34,7 @@ BAND_ALIASES = {
     "V": ("V", "VT", "G"),
     "CLEAR": ("R", "V", "VT"),
     "L": ("V", "R", "VT"),
-    "R": ("R", "r"),
+    "R": ("R", "r", "VT"),
     "B": ("B", "BT"),
     "I": ("I", "i"),
 }
@@ -116,6 +116,23 @@ class Reduction:
     catalog_version: str | None
     seconds: dict[str, float]
     calibration_ids: list[str] = field(default_factory=list)
+    # (source index, catalog index) of the stars the zero point was fitted on
+    calibration_match: tuple[NDArray[np.intp], NDArray[np.intp]] | None = None
+
+    def calibrated_stars(self) -> dict[str, NDArray[Any]]:
+        """Calibrated magnitudes of the zero-point stars (for checks against the catalog)."""
+        if self.calibration_match is None or self.zero_point is None:
+            empty = np.zeros(0)
+            return {"index": empty, "magnitude": empty, "mag_error": empty, "snr": empty}
+        i_s, j_c = self.calibration_match
+        s = self.sources
+        m_inst, m_err = calibration.instrumental(s.flux[i_s], s.flux_err[i_s], self.frame.exptime)
+        return {
+            "index": j_c,
+            "magnitude": m_inst + self.zero_point.value,
+            "mag_error": np.hypot(m_err, self.zero_point.error),
+            "snr": s.snr[i_s],
+        }
 
     @property
     def fwhm_arcsec(self) -> float | None:
@@ -271,6 +288,7 @@ def reduce_frame(
         catalog_version=options.catalog.version if options.catalog else None,
         seconds=clock.laps,
         calibration_ids=calib_ids,
+        calibration_match=match,
     )
 
 
@@ -286,7 +304,7 @@ def _astrometry(
             return None
         ra, dec, radius = astrometry.field_centre(wcs, shape)
         try:
-            return catalog.query(ra, dec, radius * 1.2)
+            return catalog.query(ra, dec, radius * 1.5).brightest_first()
         except CatalogError as exc:
             raise FrameRejected("catalog", str(exc)) from exc
 
@@ -318,6 +336,8 @@ def _astrometry(
         near = astrometry.field_centre(header, shape)[:2]
     elif options.target_ra_deg is not None and options.target_dec_deg is not None:
         near = (options.target_ra_deg, options.target_dec_deg)
+    else:
+        near = _pointing_from_header(frame.header)
     solved = astrometry.solve_field(
         sources.x,
         sources.y,
@@ -376,6 +396,7 @@ def _zero_point(
             > 3 * sources.aperture_radius
         )
         usable &= far
+    usable &= _isolated(cx, cy, stars.mags[band], j_c, 2 * sources.aperture_radius)
     i_s, j_c = i_s[usable], j_c[usable]
     m_inst, m_err = calibration.instrumental(sources.flux[i_s], sources.flux_err[i_s], exptime)
     cat_err = stars.mag_errors.get(band)
@@ -383,6 +404,25 @@ def _zero_point(
         m_inst, m_err, stars.mags[band][j_c], None if cat_err is None else cat_err[j_c]
     )
     return zp, [stars.ids[j] for j in j_c], (i_s, j_c)
+
+
+def _isolated(
+    cx: NDArray[np.float64],
+    cy: NDArray[np.float64],
+    mags: NDArray[np.float64],
+    picked: NDArray[np.intp],
+    radius: float,
+    max_contrast_mag: float = 3.5,
+) -> NDArray[np.bool_]:
+    """Catalog stars with no other catalog star inside `radius` pixels bright enough to bias
+    them (within `max_contrast_mag`): unresolved blends would pull the zero point."""
+    if not len(picked):
+        return np.zeros(0, dtype=bool)
+    ok = np.isfinite(cx)
+    d = np.hypot(cx[picked, None] - cx[None, ok], cy[picked, None] - cy[None, ok])
+    faint_enough = mags[None, ok] > mags[picked, None] + max_contrast_mag
+    crowding = (d < radius) & (d > 0) & ~faint_enough
+    return ~crowding.any(axis=1)
 
 
 def _measure_target(
@@ -533,6 +573,25 @@ def _sky_brightness(
         return None
     per_arcsec2 = sky_e / gain / exptime / tan.pixel_scale_arcsec(fit.wcs) ** 2
     return zp.value - 2.5 * math.log10(per_arcsec2)
+
+
+def _pointing_from_header(header: dict[str, Any]) -> tuple[float, float] | None:
+    """Where the mount pointed, from RA/DEC or OBJCTRA/OBJCTDEC (degrees or sexagesimal)."""
+    from astropy.coordinates import Angle
+
+    for ra_key, dec_key in (("RA", "DEC"), ("OBJCTRA", "OBJCTDEC")):
+        ra, dec = header.get(ra_key), header.get(dec_key)
+        if ra is None or dec is None:
+            continue
+        try:
+            if isinstance(ra, (int, float)):
+                return float(ra), float(dec)
+            return float(Angle(str(ra), unit="hourangle").deg), float(
+                Angle(str(dec), unit="deg").deg
+            )
+        except (ValueError, TypeError):
+            continue
+    return None
 
 
 def _pick_band(wanted: str | None, stars: CatalogStars) -> str | None:
