@@ -422,7 +422,7 @@ def _isolated(
     d = np.hypot(cx[picked, None] - cx[None, ok], cy[picked, None] - cy[None, ok])
     faint_enough = mags[None, ok] > mags[picked, None] + max_contrast_mag
     crowding = (d < radius) & (d > 0) & ~faint_enough
-    return ~crowding.any(axis=1)
+    return np.asarray(~crowding.any(axis=1), dtype=bool)
 
 
 def _measure_target(

@@ -8,7 +8,6 @@ import os
 import shutil
 
 import numpy as np
-import pytest
 from astropy.io import fits
 from astropy.timeseries import LombScargle
 from astropy.wcs import WCS
@@ -90,7 +89,8 @@ def test_variable_star_amplitude_and_period_are_recovered() -> None:
     coef, *_ = np.linalg.lstsq(design / dy[:, None], y / dy, rcond=None)
     fitted_amplitude = math.hypot(coef[1], coef[2])
     print(
-        f"period {best:.4f} d (true {period}), amplitude {fitted_amplitude:.4f} (true {amplitude}), mean {coef[0]:.4f}"
+        f"period {best:.4f} d (true {period}), amplitude {fitted_amplitude:.4f} "
+        f"(true {amplitude}), mean {coef[0]:.4f}"
     )
     assert abs(best - period) / period < 0.01
     assert abs(fitted_amplitude - amplitude) < 0.01
@@ -134,7 +134,8 @@ def test_a_wrong_header_wcs_is_refitted_to_the_truth() -> None:
     assert result.astrometry is not None and result.astrometry.method == "header+refit"
     error = _grid_error_arcsec(truth, result.astrometry.wcs, image.shape)
     print(
-        f'header off by {result.astrometry.correction_arcsec:.1f}"; refit max error {error:.3f}", rms {result.astrometry.rms_arcsec:.3f}"'
+        f'header off by {result.astrometry.correction_arcsec:.1f}"; refit max error {error:.3f}", '
+        f'rms {result.astrometry.rms_arcsec:.3f}"'
     )
     assert result.astrometry.correction_arcsec > 30
     assert error < 0.5
@@ -168,7 +169,8 @@ def test_solve_field_recovers_the_true_wcs_of_a_frame_without_one() -> None:
         synthetic.wcs_header(camera, ra, dec), result.astrometry.wcs, image.shape
     )
     print(
-        f'{len(stars)} Tycho-2 stars; solve-field + refit: max error {error:.3f}", rms {result.astrometry.rms_arcsec:.3f}" over {result.astrometry.n_matches}'
+        f'{len(stars)} Tycho-2 stars; solve-field + refit: max error {error:.3f}", '
+        f'rms {result.astrometry.rms_arcsec:.3f}" over {result.astrometry.n_matches}'
     )
     assert error < 0.5
 
@@ -194,7 +196,8 @@ def test_real_frame_from_astroquery_matches_its_reference_solution() -> None:
         np.max(np.hypot((ra - ra_ref) * np.cos(np.radians(dec_ref)), dec - dec_ref)) * 3600
     )
     print(
-        f'real frame: {len(result.sources)} sources, max difference to the reference {error:.2f}" (9" pixels), stale header moved {result.astrometry.correction_arcsec:.0f}"'
+        f"real frame: {len(result.sources)} sources, max difference to the reference "
+        f'{error:.2f}" (9" pixels), stale header moved {result.astrometry.correction_arcsec:.0f}"'
     )
     # the reference has SIP distortion terms, ours is linear: agree to a third of a pixel
     assert error < 3.0
