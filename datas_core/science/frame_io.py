@@ -64,9 +64,13 @@ def load_frame(
 
 def _read_fits(source: str | Path | bytes) -> tuple[NDArray[Any], dict[str, Any]]:
     name = "the upload" if isinstance(source, bytes) else Path(source).name
-    opened = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        with warnings.catch_warnings():
+        # Our own file handle: closed even when astropy gives up half-way through a bad file.
+        opened = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise FrameRejected("unreadable", f"cannot open {name}: {exc.strerror}") from exc
+    try:
+        with opened, warnings.catch_warnings():
             # Truncated or odd files announce themselves as warnings: treat them as errors.
             warnings.simplefilter("error")
             with fits.open(opened, memmap=False, lazy_load_hdus=False) as hdus:
