@@ -19,6 +19,7 @@ from datas_api.routes import (
     campaigns,
     frames,
     health,
+    lightcurves,
     observations,
     sites,
     targets,
@@ -29,7 +30,7 @@ from datas_core.services import catalog_version
 from datas_core.services.rankings import StoredListsCache
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
-from datas_core.storage.local import LocalStore
+from datas_core.storage import store_from_settings
 from datas_core.ttl_cache import TTLCache
 
 log = logging.getLogger("datas.api")
@@ -81,9 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         path_limits={"/api/v1/frames": settings.max_frame_bytes},
     )
-    app.state.object_store = LocalStore(settings.objects_dir)
+    app.state.object_store = store_from_settings(settings)
     for module in (health, targets, sites, observations, frames, campaigns, alerts, auth):
         app.include_router(module.router)
+    app.include_router(lightcurves.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, Any]:

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
         description="SQLAlchemy or plain URL; postgresql://user@host/db works. "
         "Default: SQLite file $DATAS_HOME/datas.db",
     )
+    storage_url: str | None = Field(
+        None,
+        description="Object store for frames and products: s3://bucket/prefix (S3 or an S3-"
+        "compatible service, see DATAS_S3_ENDPOINT_URL) or a directory; "
+        "default: DATAS_STORAGE_DIR.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="Endpoint of an S3-compatible service (MinIO, Ceph, moto); empty: AWS."
+    )
     storage_dir: Path | None = Field(
         None, description="Local object store root. Default: $DATAS_HOME/objects"
     )
@@ -80,6 +89,43 @@ class Settings(BaseSettings):
     )
     scheduler_keep_per_site: int = Field(50, ge=1, le=1000, description="Entries stored per site.")
     log_level: str = Field("INFO", description="Python logging level for server processes.")
+    reference_catalog: str = Field(
+        "tycho2-index",
+        description="Photometric/astrometric reference for frame reduction: 'tycho2-index' (the "
+        "astrometry.net index files, offline), 'gaia-dr3' or 'apass9' (VizieR, cached on disk), "
+        "or a CSV path (id,ra_deg,dec_deg,<band>...). Simulator frames use the synthetic sky.",
+    )
+    reduction_batch_size: int = Field(
+        50, ge=1, le=5000, description="Frames reduced per Dagster run (one run per sensor tick)."
+    )
+    reduction_runs_per_tick: int = Field(
+        1, ge=1, le=100, description="Reduction runs the frames sensor may launch per tick."
+    )
+    reduction_max_attempts: int = Field(
+        3, ge=1, le=20, description="Tries before a frame that keeps failing stays 'failed'."
+    )
+    solve_cpu_seconds: float = Field(
+        20.0, gt=0, le=600, description="CPU limit of one astrometry.net solve-field call."
+    )
+    aavso_obscode: str = Field(
+        "DATAS",
+        max_length=16,
+        description="AAVSO observer code written into AAVSO exports (#OBSCODE). The default "
+        "'DATAS' is a placeholder AAVSO will not accept: set your own code, or pass ?obscode=.",
+    )
+    qc_zero_point_scatter_mag: float = Field(
+        0.1,
+        gt=0,
+        description="Data-quality check: warn when the robust scatter of the photometric zero "
+        "point of one site, night and filter exceeds this (mag).",
+    )
+    qc_flagged_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Data-quality check: warn when more than this share of one site's "
+        "observations in a night carries quality flags.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -200,7 +200,10 @@ class Frame(Base):
     """An uploaded file and its reduction state (frame state lives here, not in Dagster)."""
 
     __tablename__ = "frames"
-    __table_args__ = (UniqueConstraint("site_id", "sha256", name="uq_frames_site_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "sha256", name="uq_frames_site_sha256"),
+        Index("ix_frames_status_uploaded", "status", "uploaded_at"),
+    )
 
     frame_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.site_id"), index=True)
@@ -216,6 +219,10 @@ class Frame(Base):
     observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The reduction: its summary (WCS, zero point, target, flags), tries so far, when done.
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reduced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Observation(Base):
@@ -223,6 +230,8 @@ class Observation(Base):
     __table_args__ = (
         Index("ix_observations_target_time", "target_id", "observed_at"),
         Index("ix_observations_site_time", "site_id", "observed_at"),
+        # The light-curve sensor's cursor walks received_at.
+        Index("ix_observations_received_at", "received_at"),
     )
 
     # Client-generated UUID: the idempotency key.

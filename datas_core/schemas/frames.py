@@ -21,4 +21,7 @@ class FrameOut(Out):
     observed_at: datetime | None = None
     uploaded_at: datetime
     header: dict[str, Any] = {}
+    results: dict[str, Any] | None = None
+    attempts: int = 0
+    reduced_at: datetime | None = None
     duplicate: bool = False

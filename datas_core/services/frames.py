@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from datas_core.db.models import Frame, Site
 from datas_core.errors import Forbidden, InvalidInput, NotFound, TooLarge
-from datas_core.storage.local import LocalStore
+from datas_core.storage.base import Store
 
 CHUNK = 1024 * 1024
 FITS_BLOCK = 2880
@@ -26,7 +26,7 @@ class FrameTooLarge(TooLarge):
 
 def ingest_frame(
     session: Session,
-    store: LocalStore,
+    store: Store,
     *,
     site_id: str,
     filename: str,

@@ -1,0 +1,264 @@
+"""Reducing uploaded frames in batches: pick pending frames, claim them, reduce each one on its
+own (a bad frame never stops the batch), record the outcome on the frame and the photometry as
+an observation.
+
+Frame states: received -> reducing -> reduced | rejected (the frame cannot be used: the reason
+says why) | failed (something went wrong that may pass: retried up to the attempt limit).
+The pipeline's observation of a frame has a fixed id derived from the frame, so a re-run
+replaces it instead of adding another.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from datas_core.db import session_scope
+from datas_core.db.models import Frame, Observation, Site, Target
+from datas_core.science.catalogs import (
+    CatalogError,
+    ReferenceCatalog,
+    SyntheticCatalog,
+    open_catalog,
+)
+from datas_core.science.frame_io import FrameRejected
+from datas_core.science.reduce import PIPELINE_VERSION, Reduction, ReductionOptions, reduce_frame
+from datas_core.storage.base import Store
+
+log = logging.getLogger(__name__)
+OBSERVATION_NAMESPACE = uuid.UUID("5b0e6f3c-27a1-4d0e-9c35-6a6f1d3c9e21")
+SIMULATOR_INSTRUMENT = "DATAS simulator"
+STALE_CLAIM = timedelta(hours=1)  # a run that died mid-batch: its frames go back to the queue
+
+
+@dataclass
+class BatchReport:
+    reduced: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    observations: int = 0
+    seconds: float = 0.0
+
+    @property
+    def frames(self) -> int:
+        return len(self.reduced) + len(self.rejected) + len(self.failed)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "frames": self.frames,
+            "reduced": len(self.reduced),
+            "rejected": len(self.rejected),
+            "failed": len(self.failed),
+            "observations": self.observations,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def pipeline_observation_id(frame_id: str) -> str:
+    return str(uuid.uuid5(OBSERVATION_NAMESPACE, f"frame:{frame_id}"))
+
+
+def pending_frame_ids(session: Session, limit: int, max_attempts: int) -> list[str]:
+    """Oldest first: never reduced, failed with tries left, or claimed by a run that died."""
+    stale = datetime.now(timezone.utc) - STALE_CLAIM
+    rows = session.scalars(
+        select(Frame.frame_id)
+        .where(
+            or_(
+                Frame.status == "received",
+                (Frame.status == "failed") & (Frame.attempts < max_attempts),
+                (Frame.status == "reducing") & (Frame.updated_at < stale),
+            )
+        )
+        .order_by(Frame.uploaded_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def claim(session: Session, frame_ids: list[str]) -> list[str]:
+    """Mark frames as being reduced; frames another run took meanwhile are left out."""
+    claimed = []
+    for frame_id in frame_ids:
+        done = session.execute(
+            update(Frame)
+            .where(Frame.frame_id == frame_id, Frame.status.in_(("received", "failed", "reducing")))
+            .values(
+                status="reducing",
+                attempts=Frame.attempts + 1,
+                updated_at=datetime.now(timezone.utc),
+            )
+        )
+        if done.rowcount:  # type: ignore[attr-defined]
+            claimed.append(frame_id)
+    return claimed
+
+
+class CatalogChooser:
+    """The reference catalog for a frame: the synthetic sky for simulator frames, else the
+    configured one (opened once, reused across the batch)."""
+
+    def __init__(self, spec: str, cache_dir: Any = None) -> None:
+        self.spec = spec
+        self.cache_dir = cache_dir
+        self._configured: ReferenceCatalog | None = None
+        self._error: str | None = None
+        self._synthetic = SyntheticCatalog()
+
+    def for_header(self, header: dict[str, Any]) -> ReferenceCatalog | None:
+        if str(header.get("INSTRUME", "")).strip() == SIMULATOR_INSTRUMENT:
+            return self._synthetic
+        if self._configured is None and self._error is None:
+            try:
+                self._configured = open_catalog(self.spec, self.cache_dir)
+            except CatalogError as exc:
+                self._error = str(exc)
+                log.warning("reference catalog unavailable: %s", exc)
+        return self._configured
+
+
+def reduce_batch(
+    factory: sessionmaker[Session],
+    store: Store,
+    frame_ids: list[str],
+    catalogs: CatalogChooser,
+    *,
+    solve_cpu_seconds: float = 20.0,
+) -> BatchReport:
+    report = BatchReport()
+    start = time.perf_counter()
+    for frame_id in frame_ids:
+        try:
+            outcome = _reduce_one(factory, store, frame_id, catalogs, solve_cpu_seconds)
+        except Exception as exc:  # one frame's surprise must not stop the batch
+            log.exception("frame %s failed", frame_id)
+            _finish(factory, frame_id, "failed", f"{type(exc).__name__}: {exc}", None)
+            outcome = "failed"
+        getattr(report, outcome).append(frame_id)
+        if outcome == "reduced":
+            report.observations += 1
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _reduce_one(
+    factory: sessionmaker[Session],
+    store: Store,
+    frame_id: str,
+    catalogs: CatalogChooser,
+    solve_cpu_seconds: float,
+) -> str:
+    with session_scope(factory) as session:
+        frame = session.get(Frame, frame_id)
+        if frame is None:
+            return "failed"
+        site = session.get(Site, frame.site_id)
+        target = session.get(Target, frame.target_id) if frame.target_id else None
+        key, header = frame.storage_key, dict(frame.header or {})
+        options = ReductionOptions(
+            catalog=catalogs.for_header(header),
+            target_ra_deg=target.ra_deg if target else None,
+            target_dec_deg=target.dec_deg if target else None,
+            gain=site.camera_gain if site else None,
+            read_noise_e=site.read_noise_e if site else None,
+            saturation_adu=site.saturation_adu if site else None,
+            aperture_mm=site.aperture_mm if site else None,
+            solve_cpu_seconds=solve_cpu_seconds,
+            expected_zero_point=_usual_zero_point(session, frame.site_id, header.get("FILTER")),
+        )
+    try:
+        with store.fetch(key) as path:
+            result = reduce_frame(path, options)
+    except FrameRejected as exc:
+        _finish(factory, frame_id, "rejected", f"{exc.reason}: {exc}", {"rejected": exc.reason})
+        return "rejected"
+    with session_scope(factory) as session:
+        frame = session.get(Frame, frame_id)
+        assert frame is not None
+        summary = result.as_dict(max_sources=0)
+        summary["observation_id"] = None
+        if frame.target_id is not None and result.target is not None:
+            summary["observation_id"] = _store_observation(session, frame, result)
+        frame.status = "reduced"
+        frame.error = None
+        frame.results = summary
+        frame.reduced_at = datetime.now(timezone.utc)
+        if frame.observed_at is None:
+            frame.observed_at = result.frame.observed_at
+    return "reduced"
+
+
+def _store_observation(session: Session, frame: Frame, result: Reduction) -> str:
+    target = result.target
+    assert target is not None
+    observation_id = pipeline_observation_id(frame.frame_id)
+    row = session.get(Observation, observation_id) or Observation(observation_id=observation_id)
+    row.target_id = frame.target_id  # type: ignore[assignment]
+    row.site_id = frame.site_id
+    row.observed_at = result.frame.observed_at
+    row.exposure_sec = result.frame.exptime
+    row.filter = result.frame.filter
+    row.magnitude = target.magnitude
+    row.mag_error = target.mag_error
+    row.flux = target.flux
+    row.flux_err = target.flux_err
+    row.zero_point = result.zero_point.value if result.zero_point else None
+    row.comparison_stars = target.differential.comparison_ids if target.differential else []
+    row.method = "pipeline-aperture"
+    row.ra_deg = target.ra_deg
+    row.dec_deg = target.dec_deg
+    row.seeing_arcsec = result.fwhm_arcsec
+    row.quality_flags = list(result.flags)
+    row.frame_id = frame.frame_id
+    row.pipeline_version = PIPELINE_VERSION
+    row.reference_catalog = (
+        f"{result.catalog_name}@{result.catalog_version}" if result.catalog_name else None
+    )
+    session.add(row)
+    return observation_id
+
+
+def _finish(
+    factory: sessionmaker[Session],
+    frame_id: str,
+    status: str,
+    error: str,
+    results: dict[str, Any] | None,
+) -> None:
+    with session_scope(factory) as session:
+        frame = session.get(Frame, frame_id)
+        if frame is not None:
+            frame.status = status
+            frame.error = error[:2000]
+            frame.results = results
+
+
+def _usual_zero_point(session: Session, site_id: str, band: Any) -> float | None:
+    """Median zero point of the site's last clear frames in this filter (for the clouds flag)."""
+    if not band:
+        return None
+    rows = session.execute(
+        select(Observation.zero_point, Observation.quality_flags)
+        .where(
+            Observation.site_id == site_id,
+            Observation.filter == str(band),
+            Observation.zero_point.is_not(None),
+            Observation.method == "pipeline-aperture",
+        )
+        .order_by(Observation.observed_at.desc())
+        .limit(50)
+    ).all()
+    clear = sorted(zp for zp, flags in rows if "clouds" not in (flags or []) and zp is not None)
+    if len(clear) < 5:
+        return None
+    middle = len(clear) // 2
+    value = clear[middle] if len(clear) % 2 else (clear[middle - 1] + clear[middle]) / 2
+    return value if math.isfinite(value) else None
