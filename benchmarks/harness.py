@@ -69,10 +69,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(db_url: str, workers: int = 1) -> Iterator[str]:
+def api_server(db_url: str, workers: int = 1, home: str | None = None) -> Iterator[str]:
     """The API in its own process(es), exactly as `datas serve --workers N` runs it."""
     port = free_port()
-    home = tempfile.mkdtemp()
+    home = home or tempfile.mkdtemp()
     env = {
         **os.environ,
         "DATAS_DATABASE_URL": db_url,

@@ -78,29 +78,20 @@ def header_wcs(cards: dict[str, Any]) -> dict[str, Any] | None:
 def match_nearest(
     x1: Array, y1: Array, x2: Array, y2: Array, radius: float
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Mutual nearest neighbours within radius (pixels); chunked so memory stays small."""
+    """Pairs (i, j) of each point of set 1 with its nearest point of set 2 within radius
+    (pixels); a point of set 2 goes to its closest claimant only."""
+    from scipy.spatial import cKDTree
+
     if not len(x1) or not len(x2):
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    best2 = np.empty(len(x1), dtype=np.intp)
-    dist2 = np.empty(len(x1))
-    for start in range(0, len(x1), 2048):
-        sl = slice(start, start + 2048)
-        d = (x1[sl, None] - x2[None, :]) ** 2 + (y1[sl, None] - y2[None, :]) ** 2
-        best2[sl] = np.argmin(d, axis=1)
-        dist2[sl] = d[np.arange(d.shape[0]), best2[sl]]
-    # keep each catalog star's closest source only
-    order = np.argsort(dist2)
-    taken: set[int] = set()
-    i_out, j_out = [], []
-    for i in order:
-        if dist2[i] > radius**2:
-            break
-        j = int(best2[i])
-        if j not in taken:
-            taken.add(j)
-            i_out.append(i)
-            j_out.append(j)
-    return np.asarray(i_out, dtype=np.intp), np.asarray(j_out, dtype=np.intp)
+    distance, j = cKDTree(np.column_stack([x2, y2])).query(
+        np.column_stack([x1, y1]), k=1, distance_upper_bound=radius
+    )
+    i = np.flatnonzero(np.isfinite(distance))
+    order = i[np.argsort(distance[i], kind="stable")]
+    _, first = np.unique(j[order], return_index=True)
+    keep = np.sort(order[first])
+    return keep.astype(np.intp), j[keep].astype(np.intp)
 
 
 def find_offset(

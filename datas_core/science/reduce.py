@@ -416,13 +416,20 @@ def _isolated(
 ) -> NDArray[np.bool_]:
     """Catalog stars with no other catalog star inside `radius` pixels bright enough to bias
     them (within `max_contrast_mag`): unresolved blends would pull the zero point."""
+    from scipy.spatial import cKDTree
+
     if not len(picked):
         return np.zeros(0, dtype=bool)
-    ok = np.isfinite(cx)
-    d = np.hypot(cx[picked, None] - cx[None, ok], cy[picked, None] - cy[None, ok])
-    faint_enough = mags[None, ok] > mags[picked, None] + max_contrast_mag
-    crowding = (d < radius) & (d > 0) & ~faint_enough
-    return np.asarray(~crowding.any(axis=1), dtype=bool)
+    ok = np.flatnonzero(np.isfinite(cx) & np.isfinite(cy))
+    tree = cKDTree(np.column_stack([cx[ok], cy[ok]]))
+    neighbours = tree.query_ball_point(np.column_stack([cx[picked], cy[picked]]), radius)
+    isolated = np.ones(len(picked), dtype=bool)
+    for n, (star, near) in enumerate(zip(picked, neighbours, strict=True)):
+        others = ok[near]
+        others = others[others != star]
+        if len(others) and np.any(~(mags[others] > mags[star] + max_contrast_mag)):
+            isolated[n] = False
+    return isolated
 
 
 def _measure_target(
