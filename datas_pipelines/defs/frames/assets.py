@@ -14,12 +14,12 @@ from dagster import (
     asset,
 )
 
-MAX_FAILED_SHARE = 0.1
-
 from datas_core.services import frame_reduction
 from datas_core.settings import get_settings
 from datas_core.storage import store_from_settings
 from datas_pipelines.resources import AppDatabase
+
+MAX_FAILED_SHARE = 0.1
 
 
 class FrameBatch(Config):
