@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export DATAS_HOME ?= $(CURDIR)/.datas
 
-.PHONY: run test lint bench venv system-deps clean
+.PHONY: run test lint bench venv system-deps clean agent-exe
 
 venv: $(STAMP)
 
@@ -41,6 +41,11 @@ test: system-deps venv lint
 
 bench: venv
 	$(PY) benchmarks/run_all.py
+
+# The site agent as one executable: dist/datas-agent (on Windows: pyinstaller packaging/datas-agent.spec).
+agent-exe: venv
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build packaging/datas-agent.spec
+	@ls -l dist/datas-agent
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
