@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from datas_api import errors
 from datas_api.body_limit import BodySizeLimit
@@ -30,7 +31,7 @@ from datas_core.services import catalog_version
 from datas_core.services.rankings import StoredListsCache
 from datas_core.settings import Settings, get_settings
 from datas_core.sky.astropy_offline import configure_astropy_offline
-from datas_core.storage import store_from_settings
+from datas_core.storage import StorageError, store_from_settings
 from datas_core.ttl_cache import TTLCache
 
 log = logging.getLogger("datas.api")
@@ -55,6 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 catalog_version.current(session)
         except SQLAlchemyError as exc:
             log.warning("database not ready (run `datas db upgrade`?): %s", exc)
+        store = app.state.object_store
+        try:
+            await run_in_threadpool(store.check)
+            log.info("object store: %s", store.describe())
+        except StorageError as exc:  # uploads answer 503 with the same advice until it is fixed
+            log.error("object store %s is not usable: %s", store.describe(), exc)
         # Modules, models and routes live as long as the process: moving them out of the cyclic
         # GC's reach turns its full passes from ~100 ms into ~1 ms (tail latency).
         gc.collect()

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from datas_api.body_limit import BodyTooLarge, too_large_body
 from datas_core import errors
+from datas_core.storage import ObjectMissing, StorageError
 
 STATUS = {
     errors.TooLarge: 413,
@@ -94,6 +95,19 @@ def install(app: FastAPI) -> None:
                 "record?); nothing was changed, retry it",
             ),
             status_code=409,
+        )
+
+    @app.exception_handler(ObjectMissing)
+    async def _object_missing(_: Request, exc: ObjectMissing) -> JSONResponse:
+        return JSONResponse(error_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(StorageError)
+    async def _storage_down(_: Request, exc: StorageError) -> JSONResponse:
+        # The message names what to fix (bucket, credentials, endpoint); nothing was recorded.
+        return JSONResponse(
+            error_body("storage_unavailable", f"{exc}; nothing was stored, retry later"),
+            status_code=503,
+            headers={"Retry-After": "30"},
         )
 
     @app.exception_handler(OperationalError)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from datas_core.storage.base import check_key
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,9 @@ class Settings(BaseSettings):
     )
     s3_endpoint_url: str | None = Field(
         None, description="Endpoint of an S3-compatible service (MinIO, Ceph, moto); empty: AWS."
+    )
+    s3_region: str | None = Field(
+        None, description="S3 region; empty: AWS_DEFAULT_REGION or the AWS config file."
     )
     storage_dir: Path | None = Field(
         None, description="Local object store root. Default: $DATAS_HOME/objects"
@@ -126,6 +132,30 @@ class Settings(BaseSettings):
         description="Data-quality check: warn when more than this share of one site's "
         "observations in a night carries quality flags.",
     )
+
+    @field_validator("storage_url", "s3_endpoint_url", "s3_region", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url_names_a_bucket(cls, value: str | None) -> str | None:
+        if value and value.startswith("s3:"):
+            parts = urlsplit(value)
+            if not parts.netloc:
+                raise ValueError(f"{value!r} names no bucket; write it as s3://bucket/prefix")
+            prefix = parts.path.strip("/")
+            if prefix:
+                check_key(prefix)  # no `.` or `..` parts
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"{value!r} is not a URL; write it as http(s)://host:port")
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -122,3 +122,26 @@ def settings_for(tmp_path: Path) -> Callable[..., Any]:
         return Settings(home=tmp_path / "home", database_url=db_url, **overrides)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 for the whole run (tests isolate by bucket)."""
+    import importlib.util
+
+    for module in ("boto3", "moto", "flask"):  # flask: moto's server extra
+        if importlib.util.find_spec(module) is None:
+            missing_system_part(f"{module} is not installed; pip install -e '.[dev]'")
+    from tests.moto_s3 import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """A fresh bucket on the moto server, with dummy AWS credentials in the environment."""
+    from tests.moto_s3 import new_bucket, use_dummy_credentials
+
+    use_dummy_credentials(monkeypatch, tmp_path)
+    return new_bucket(moto_endpoint)

@@ -28,6 +28,7 @@ def healthz(request: Request, session: SessionDep) -> Any:
         "version": __version__,
         "database": db,
         "backend": backend,
+        "storage": request.app.state.object_store.describe(),
     }
     return JSONResponse(body, status_code=200 if db == "ok" else 503)
 

@@ -18,9 +18,15 @@ from datas_pipelines.resources import AppDatabase
 def test_definitions_snapshot() -> None:
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert keys == {"site_status", "site_rankings"}
+    assert keys == {"site_status", "site_rankings", "frame_reductions", "light_curves"}
     assert network_schedule.cron_schedule == ranking_schedule.cron_schedule == "*/5 * * * *"
-    assert {j.name for j in repo.get_all_jobs()} >= {"network_status_job", "ranking_job"}
+    assert {j.name for j in repo.get_all_jobs()} >= {
+        "network_status_job",
+        "ranking_job",
+        "light_curves_job",
+        "frame_reduction_job",
+    }
+    assert {"light_curves_sensor", "pending_frames_sensor"} <= {s.name for s in repo.sensor_defs}
 
 
 def test_site_status_materializes_and_check_reports(engine, db_url: str) -> None:

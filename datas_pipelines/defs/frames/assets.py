@@ -51,7 +51,6 @@ def frame_reductions(
     context: AssetExecutionContext, config: FrameBatch, app_db: AppDatabase
 ) -> MaterializeResult:
     settings = get_settings()
-    factory = app_db.session_factory()
     store = store_from_settings(settings)
     catalogs = frame_reduction.CatalogChooser(
         settings.reference_catalog, settings.home_dir / "catalog-cache"
@@ -63,9 +62,10 @@ def frame_reductions(
                 session, settings.reduction_batch_size, settings.reduction_max_attempts
             )
             ids = frame_reduction.claim(session, pending)
-    report = frame_reduction.reduce_batch(
-        factory, store, ids, catalogs, solve_cpu_seconds=settings.solve_cpu_seconds
-    )
+    with app_db.session_factory() as factory:
+        report = frame_reduction.reduce_batch(
+            factory, store, ids, catalogs, solve_cpu_seconds=settings.solve_cpu_seconds
+        )
     context.log.info(f"reduced a batch of {report.frames} frames: {report.as_dict()}")
     lines = ["| frame | outcome |", "|---|---|"]
     for outcome in ("reduced", "rejected", "failed"):
