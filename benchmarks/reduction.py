@@ -40,7 +40,7 @@ from datas_core.science.reduce import ReductionOptions, reduce_frame
 
 RA, DEC = 120.0, 20.0
 REPEATS = 3
-E2E_FRAMES = int(os.environ.get("DATAS_BENCH_E2E_FRAMES", "60"))
+E2E_FRAMES = int(os.environ.get("DATAS_BENCH_E2E_FRAMES", "120"))
 PER_FRAME_RUN_FRAMES = int(os.environ.get("DATAS_BENCH_PER_RUN_FRAMES", "12"))
 
 
@@ -252,7 +252,7 @@ def main() -> None:
     else:
         result["seconds_2k_x_2k_with_solve_field"] = round(bench_solve(2048, tycho), 3)
         result["seconds_4k_x_4k_with_solve_field"] = round(bench_solve(4096, tycho), 3)
-    batched = end_to_end(E2E_FRAMES, batch_size=20, runs_per_tick=1)
+    batched = end_to_end(E2E_FRAMES, batch_size=30, runs_per_tick=2)
     per_frame = end_to_end(PER_FRAME_RUN_FRAMES, batch_size=1, runs_per_tick=50)
     result.update(
         frames_per_min_end_to_end=batched["frames_per_min"],

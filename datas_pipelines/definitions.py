@@ -12,6 +12,11 @@ from dagster import (
     define_asset_job,
 )
 
+from datas_pipelines.defs.frames.assets import frame_reductions
+from datas_pipelines.defs.frames.sensors import frame_reduction_job, pending_frames_sensor
+from datas_pipelines.defs.lightcurves.assets import light_curves
+from datas_pipelines.defs.lightcurves.resources import ObjectStore
+from datas_pipelines.defs.lightcurves.sensors import light_curves_job, light_curves_sensor
 from datas_pipelines.defs.network.assets import site_status, sites_reporting
 from datas_pipelines.defs.ranking.assets import site_rankings
 from datas_pipelines.resources import AppDatabase
@@ -34,9 +39,10 @@ ranking_schedule = ScheduleDefinition(
 )
 
 defs = Definitions(
-    assets=[site_status, site_rankings],
+    assets=[site_status, site_rankings, frame_reductions, light_curves],
     asset_checks=[sites_reporting],
-    jobs=[network_job, ranking_job],
+    jobs=[network_job, ranking_job, frame_reduction_job, light_curves_job],
     schedules=[network_schedule, ranking_schedule],
-    resources={"app_db": AppDatabase()},
+    sensors=[pending_frames_sensor, light_curves_sensor],
+    resources={"app_db": AppDatabase(), "object_store": ObjectStore()},
 )

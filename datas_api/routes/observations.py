@@ -1,4 +1,4 @@
-"""Observations (idempotent batch ingest) and light curves."""
+"""Observations: idempotent batch ingest and listing (light curves: routes/lightcurves.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from datas_api.errors import describe_validation
 from datas_core.errors import InvalidInput
 from datas_core.schemas.observations import (
     IngestResult,
-    LightCurve,
     ObservationIn,
     ObservationOut,
     ObservationPage,
 )
-from datas_core.services import observations, targets
+from datas_core.services import observations
 
 router = APIRouter(prefix="/api/v1", tags=["observations"])
 _batch = TypeAdapter(list[ObservationIn])
@@ -106,16 +105,4 @@ def list_observations(
     return {
         "observations": [ObservationOut.model_validate(o) for o in page.items],
         **page.info(),
-    }
-
-
-@router.get("/lightcurve/{target_id}", response_model=LightCurve)
-def lightcurve(target_id: int, session: SessionDep, _: Reader) -> Any:
-    target = targets.get_target(session, target_id)
-    curves = observations.light_curve(session, target_id)
-    return {
-        "target_id": target.target_id,
-        "name": target.name,
-        "filters": curves,
-        "n_points": sum(len(v) for v in curves.values()),
     }

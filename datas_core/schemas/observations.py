@@ -27,7 +27,9 @@ class ObservationIn(Strict):
     observation_id: UUID = Field(description="client-generated UUID: the idempotency key")
     target_id: int = Field(ge=1)
     site_id: str = Field(min_length=1, max_length=64)
-    observed_at: Timestamp
+    observed_at: Timestamp = Field(
+        description="start of the exposure (FITS DATE-OBS), ISO 8601 with a timezone"
+    )
     exposure_sec: Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)] | None = None
     filter: FilterName | None = None
     airmass: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] | None = None
@@ -84,21 +86,3 @@ class IngestResult(Out):
 
 class ObservationPage(PageInfo):
     observations: list[ObservationOut]
-
-
-class LightCurvePoint(Out):
-    observation_id: str
-    observed_at: datetime
-    site_id: str
-    magnitude: float | None = None
-    mag_error: float | None = None
-    flux: float | None = None
-    flux_err: float | None = None
-    quality_flags: list[str] = Field(default_factory=list)
-
-
-class LightCurve(Out):
-    target_id: int
-    name: str
-    filters: dict[str, list[LightCurvePoint]] = Field(description="filter -> points by time")
-    n_points: int

@@ -1,4 +1,4 @@
-"""Observation ingest (idempotent on observation_id), listing and light curves."""
+"""Observation ingest (idempotent on observation_id) and listing; light curves: lightcurves/."""
 
 from __future__ import annotations
 
@@ -146,17 +146,3 @@ def list_observations(
     if before is not None:
         stmt = stmt.where(Observation.observed_at < before)
     return paginate(session, stmt, limit, offset)
-
-
-def light_curve(session: Session, target_id: int) -> dict[str, list[Observation]]:
-    """Observations with a magnitude or flux, grouped by filter, in time order."""
-    rows = session.scalars(
-        select(Observation)
-        .where(Observation.target_id == target_id)
-        .where((Observation.magnitude.is_not(None)) | (Observation.flux.is_not(None)))
-        .order_by(Observation.observed_at)
-    )
-    curves: dict[str, list[Observation]] = {}
-    for obs in rows:
-        curves.setdefault(obs.filter or "unfiltered", []).append(obs)
-    return curves

@@ -209,15 +209,3 @@ def test_listing_filters_and_pagination(client: TestClient, keys: Keys, target_i
         "/api/v1/observations", params={"after": "2026-11-12T00:00:00"}, headers=bearer(keys.reader)
     )
     assert r.status_code == 422 and "timezone" in r.json()["message"]
-
-
-def test_lightcurve_groups_by_filter(client: TestClient, keys: Keys, target_id: int) -> None:
-    batch = [
-        obs(target_id, filter=f, observed_at=f"2026-11-1{i}T22:00:00Z", magnitude=4.0 + i / 10)
-        for i, f in enumerate(["V", "B", "V", "V"])
-    ]
-    client.post("/api/v1/observations", json=batch, headers=bearer(keys.site_a))
-    lc = client.get(f"/api/v1/lightcurve/{target_id}", headers=bearer(keys.reader)).json()
-    assert lc["n_points"] == 4 and sorted(lc["filters"]) == ["B", "V"]
-    assert [p["magnitude"] for p in lc["filters"]["V"]] == [4.0, 4.2, 4.3]
-    assert client.get("/api/v1/lightcurve/999999", headers=bearer(keys.reader)).status_code == 404
