@@ -1,4 +1,5 @@
-"""`datas-agent`: the site owner's command (init, check, run, once, status, pause, resume, stop)."""
+"""`datas-agent`: the site owner's command (init, check, run, once, status, pause, resume, stop,
+discover)."""
 
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def check(config_path: Path) -> None:
     try:
         devices = build_devices(config)
         for name, status in devices.statuses().items():
-            if status.state == "error":
+            if status.state in ("error", "out-of-range"):  # either keeps the agent parked
                 problems += 1
             click.echo(f"{name}: {status.state}{' - ' + status.message if status.message else ''}")
     except DeviceError as exc:
@@ -183,6 +184,31 @@ def resume(config_path: Path) -> None:
 def stop(config_path: Path) -> None:
     """Park and stop the running agent."""
     _control(config_path, "stop")
+
+
+@main.command()
+@click.option("--timeout", default=2.0, show_default=True, help="Seconds to wait for each answer.")
+def discover(timeout: float) -> None:
+    """List ASCOM Alpaca servers on the LAN (UDP 32227) and the devices each serves."""
+    from site_agent.devices.alpaca_driver import discover as find_servers
+
+    try:
+        servers = find_servers(timeout)
+    except ImportError as exc:
+        raise click.ClickException(
+            f"discovery needs alpyca: pip install 'datas[agent]' ({exc})"
+        ) from exc
+    if not servers:
+        click.echo(
+            "no Alpaca server answered discovery on UDP 32227; is it running, with discovery "
+            "enabled, on this network (not behind a router or firewall)?"
+        )
+        sys.exit(1)
+    for server in servers:
+        click.echo(f"alpaca://{server.address}  ({len(server.devices)} devices, {server.how})")
+        for kind, number, name in server.devices:
+            click.echo(f"  {kind} {number}: {name}")
+        click.echo(f"  use: --device-url alpaca://{server.address}")
 
 
 @main.command()

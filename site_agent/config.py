@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from site_agent.devices.base import Limit
 
 
 class Strict(BaseModel):
@@ -34,6 +43,10 @@ class ServerConfig(Strict):
         return value
 
 
+Reading = Literal["wind", "humidity", "cloud", "rain"]
+READINGS: tuple[Reading, ...] = ("wind", "humidity", "cloud", "rain")
+
+
 class SafetyConfig(Strict):
     sun_max_altitude_deg: Annotated[float, Field(ge=-18, le=0)] = -12.0
     max_wind_ms: Annotated[float, Field(gt=0, le=60)] = 12.0
@@ -42,6 +55,9 @@ class SafetyConfig(Strict):
     stale_seconds: Annotated[float, Field(gt=0, le=3600)] = 180.0
     holdoff_seconds: Annotated[float, Field(ge=0, le=7200)] = 900.0
     min_free_disk_mb: Annotated[float, Field(ge=0)] = 1024.0
+    # A required reading the station does not give counts as unsafe; leave out what the station
+    # cannot measure (the INDI weather simulator, for one, has no humidity or cloud sensor).
+    required_readings: list[Reading] = Field(default_factory=lambda: list(READINGS))
 
 
 class OutboxConfig(Strict):
@@ -54,6 +70,66 @@ class SimulatorConfig(Strict):
     fail_after_exposures: int | None = None  # camera hangs after N exposures (fault test)
     cloud_pct: Annotated[float, Field(ge=0, le=100)] = 10.0
     wind_ms: Annotated[float, Field(ge=0, le=60)] = 3.0
+    dome_fails_to_close: bool = False  # fault drill: the simulated shutter sticks
+
+
+class FocuserConfig(Strict):
+    enabled: bool = False
+
+
+class DomeConfig(Strict):
+    enabled: bool = False
+    timeout_seconds: Annotated[float, Field(gt=0, le=1800)] = 180.0
+
+
+class LimitRange(Strict):
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> LimitRange:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both, e.g. {min: 10}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}; swap them")
+        return self
+
+
+# One field per property in site_agent.devices.base.LIMIT_PROPERTIES (a test keeps them equal).
+class MountLimits(Strict):
+    altitude_deg: LimitRange | None = None
+
+
+class CameraLimits(Strict):
+    temperature_c: LimitRange | None = None
+
+
+class FocuserLimits(Strict):
+    position: LimitRange | None = None
+    temperature_c: LimitRange | None = None
+
+
+class DomeLimits(Strict):
+    azimuth_deg: LimitRange | None = None
+
+
+class LimitsConfig(Strict):
+    """A device property outside its range makes the device out-of-range: the agent parks."""
+
+    mount: MountLimits = Field(default_factory=MountLimits)
+    camera: CameraLimits = Field(default_factory=CameraLimits)
+    focuser: FocuserLimits = Field(default_factory=FocuserLimits)
+    dome: DomeLimits = Field(default_factory=DomeLimits)
+
+    def as_limits(self) -> dict[str, dict[str, Limit]]:
+        out: dict[str, dict[str, Limit]] = {}
+        for device in type(self).model_fields:
+            ranges = getattr(self, device)
+            for name in type(ranges).model_fields:
+                r = getattr(ranges, name)
+                if r is not None:
+                    out.setdefault(device, {})[name] = Limit(r.min, r.max)
+        return out
 
 
 class AlarmRule(Strict):
@@ -102,6 +178,9 @@ class SiteConfig(Strict):
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
+    focuser: FocuserConfig = Field(default_factory=FocuserConfig)
+    dome: DomeConfig = Field(default_factory=DomeConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     alarms: list[AlarmRule] = Field(default_factory=list)
 
     @field_validator("device_url")

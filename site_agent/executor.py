@@ -233,6 +233,8 @@ class Agent:
                 with_deadline(
                     self.devices.mount.park, self.config.device_deadline_seconds * 4, "mount park"
                 )
+                # A roof closes over a parked mount; one that does not close keeps the error.
+                self.devices.close_dome(self.config.dome.timeout_seconds)
                 self.goto("parked")
             except DeviceError as exc:
                 log.error("could not park: %s", exc)
@@ -293,6 +295,7 @@ class Agent:
         count = int(plan.get("count") or 1)
         self._require_safe()
         self.goto("slewing", target["name"])
+        self.devices.open_dome(self.config.dome.timeout_seconds)  # before the mount moves
         with_deadline(
             self.devices.mount.unpark, self.config.device_deadline_seconds, "mount unpark"
         )

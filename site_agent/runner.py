@@ -19,6 +19,13 @@ IDLE_SECONDS = 10.0
 
 
 def build_devices(config: SiteConfig) -> Devices:
+    devices = _driver_devices(config)
+    devices.limits = config.limits.as_limits()
+    return devices
+
+
+def _driver_devices(config: SiteConfig) -> Devices:
+    optional = {"focuser": config.focuser.enabled, "dome": config.dome.enabled}
     if config.driver == "simulator":
         sim = config.simulator
         return simulator_devices(
@@ -27,7 +34,9 @@ def build_devices(config: SiteConfig) -> Devices:
                 cloud_pct=sim.cloud_pct,
                 wind_ms=sim.wind_ms,
                 fail_after_exposures=sim.fail_after_exposures,
-            )
+                dome_fails_to_close=sim.dome_fails_to_close,
+            ),
+            **optional,
         )
     if config.driver == "alpaca" and config.device_url:
         try:
@@ -36,11 +45,11 @@ def build_devices(config: SiteConfig) -> Devices:
             raise DeviceError(
                 f"the alpaca driver needs alpyca: pip install 'datas[agent]' ({exc})"
             ) from exc
-        return alpaca_devices(config.device_url)
+        return alpaca_devices(config.device_url, **optional)
     if config.driver == "indi" and config.device_url:
         from site_agent.devices.indi_driver import indi_devices
 
-        return indi_devices(config.device_url)
+        return indi_devices(config.device_url, **optional)
     raise DeviceError(f"driver {config.driver!r} needs device_url (see docs/AGENT.md)")
 
 

@@ -1,7 +1,8 @@
 """Is it safe to observe? Checked before every transition of the observing loop.
 
-Stale or missing readings count as unsafe; after any unsafe verdict the site stays unsafe until
-conditions have been safe for the whole hold-off (gusty wind must not make the roof flap).
+Stale or missing readings count as unsafe, and so does a device in error or outside its limits;
+after any unsafe verdict the site stays unsafe until conditions have been safe for the whole
+hold-off (gusty wind must not make the roof flap).
 User alarm rules add actions (pause, park, notify) on top of the built-in checks.
 """
 
@@ -62,21 +63,23 @@ class SafetyMonitor:
             ]
             for key, value, limit, label in checks:
                 if value is None:
-                    reasons.append(f"{label} unknown")
+                    if label in c.required_readings:
+                        reasons.append(f"{label} unknown")
                 else:
                     values[key] = float(value)
                     if value > limit:
                         reasons.append(f"{label} {value:g} above {limit:g}")
             if weather.rain is None:
-                reasons.append("rain sensor unknown")
+                if "rain" in c.required_readings:
+                    reasons.append("rain sensor unknown")
             elif weather.rain:
                 reasons.append("rain")
             values["rain"] = 1.0 if weather.rain else 0.0
             if weather.sky_temp_c is not None:
                 values["sky_temp_c"] = float(weather.sky_temp_c)
         for name, status in devices.items():
-            if status.state == "error":
-                reasons.append(f"{name}: {status.message or 'error'}")
+            if status.state in ("error", "out-of-range"):  # out-of-range: outside site.yaml limits
+                reasons.append(f"{name}: {status.message or status.state}")
         if free_disk_mb < c.min_free_disk_mb:
             reasons.append(f"free disk {free_disk_mb:.0f} MB below {c.min_free_disk_mb:.0f} MB")
         alarms = []

@@ -40,6 +40,14 @@ simulator:                         # used with driver: simulator
   cloud_pct: 10
   wind_ms: 3
 
+focuser:
+  enabled: false                   # true: report it in heartbeats and check its limits
+dome:                              # a dome or roll-off roof
+  enabled: false                   # true: opened before observing, closed when parking
+  timeout_seconds: 180             # an open or close taking longer is an error
+
+limits: {{}}                         # e.g. {{mount: {{altitude_deg: {{min: 10}}}}}}; outside: park
+
 alarms: []                         # e.g. - {{when: "wind_ms > 15", action: park}}
 """
 

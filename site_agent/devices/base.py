@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
@@ -49,7 +49,46 @@ class DeviceStatus:
     properties: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "message": self.message, **self.properties}
+        return {**self.properties, "state": self.state, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The allowed range of one named device property (either end may be open)."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+# The properties a limit can name, per device: every driver reports them under these names
+# (a property a device cannot read is left out, and its limit is then not checked).
+LIMIT_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "mount": ("altitude_deg",),
+    "camera": ("temperature_c",),
+    "focuser": ("position", "temperature_c"),
+    "dome": ("azimuth_deg",),
+}
+
+
+def check_limits(status: DeviceStatus, limits: Mapping[str, Limit]) -> DeviceStatus:
+    """An ok device with a property outside its limits becomes out-of-range, saying which.
+
+    Errors and not-ready stay as they are, and a parked device is where it should be (a parked
+    mount may point at the horizon), so its limits are not checked."""
+    if status.state != "ok" or status.properties.get("parked") is True:
+        return status
+    problems = []
+    for key, limit in limits.items():
+        value = status.properties.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        if limit.min is not None and value < limit.min:
+            problems.append(f"{key} {value:g} below its limit {limit.min:g}")
+        elif limit.max is not None and value > limit.max:
+            problems.append(f"{key} {value:g} above its limit {limit.max:g}")
+    if not problems:
+        return status
+    return replace(status, state="out-of-range", message="; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -90,18 +129,69 @@ class WeatherStation(Protocol):
     def read(self) -> WeatherReading: ...
 
 
+class Focuser(Protocol):
+    """status() reports position, min_position and max_position (steps) and moving."""
+
+    def status(self) -> DeviceStatus: ...
+    def move_to(self, position: int) -> None: ...  # outside [min, max]: DeviceError
+
+
+Shutter = Literal["open", "closed", "opening", "closing", "error", "unknown"]
+
+
+class Dome(Protocol):
+    """A dome or roll-off roof; status() reports `shutter` (a Shutter value)."""
+
+    def status(self) -> DeviceStatus: ...
+    def open(self) -> None: ...  # returns when the shutter is open
+    def close(self) -> None: ...  # returns when the shutter is closed
+
+
 @dataclass
 class Devices:
     mount: Mount
     camera: Camera
     wheel: FilterWheel
     weather: WeatherStation
+    focuser: Focuser | None = None  # many sites have neither focuser nor dome
+    dome: Dome | None = None
+    limits: dict[str, dict[str, Limit]] = field(default_factory=dict)  # device -> property
+    # A command that failed (e.g. the dome did not close) keeps its device in the error state
+    # until the same kind of command succeeds, whatever the device itself reports meanwhile.
+    faults: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        optional = [n for n in ("focuser", "dome") if getattr(self, n) is not None]
+        return ["mount", "camera", "wheel", "weather", *optional]
 
     def statuses(self) -> dict[str, DeviceStatus]:
         out = {}
-        for name in ("mount", "camera", "wheel", "weather"):
+        for name in self.names():
             try:
-                out[name] = with_deadline(getattr(self, name).status, 10, name)
+                status = with_deadline(getattr(self, name).status, 10, name)
             except DeviceError as exc:
-                out[name] = DeviceStatus(name, "error", str(exc))
+                status = DeviceStatus(name, "error", str(exc))
+            if name in self.faults:
+                said = status.message if status.state == "error" else None
+                message = "; ".join(m for m in (self.faults[name], said) if m)
+                status = replace(status, state="error", message=message)
+            out[name] = check_limits(status, self.limits.get(name, {}))
         return out
+
+    def open_dome(self, seconds: float) -> None:
+        """Open the dome (if the site has one) before observing; a failure is a DeviceError."""
+        self._dome_command("open", seconds)
+
+    def close_dome(self, seconds: float) -> None:
+        """Close the dome (if any); a failure stays a dome error until a close succeeds."""
+        self._dome_command("close", seconds)
+
+    def _dome_command(self, command: Literal["open", "close"], seconds: float) -> None:
+        if self.dome is None:
+            return
+        try:
+            with_deadline(getattr(self.dome, command), seconds, f"dome {command}")
+        except DeviceError as exc:
+            self.faults["dome"] = f"the dome did not {command}: {exc}"
+            raise DeviceError(self.faults["dome"]) from exc
+        self.faults.pop("dome", None)

@@ -3,8 +3,9 @@
 At this boundary coordinates are RA hours and Dec degrees of date (EQUATORIAL_EOD_COORD, so
 J2000 is precessed here), filter slots are 1-based, and images arrive as BLOBs on INDI's own
 thread: the callback only copies the bytes out and signals. Devices are found by their driver
-interface (telescope, CCD, filter wheel, weather). Every call also runs under the agent's
-deadline. INDI weather stations report wind in km/h; the agent works in m/s.
+interface (telescope, CCD, filter wheel, weather, and if the site has them focuser and dome).
+Every call also runs under the agent's deadline. INDI weather stations report wind in km/h; the
+agent works in m/s.
 """
 
 from __future__ import annotations
@@ -17,10 +18,19 @@ from typing import Any
 
 import numpy as np
 
+from datas_core.sky.altaz import altaz_of_date_deg
 from datas_core.sky.precession import precess_unit_vectors
 from datas_core.sky.time import julian_date
 from datas_core.sky.vectors import radec_to_unit
-from site_agent.devices.base import DeviceError, Devices, DeviceStatus, Frame, WeatherReading
+from site_agent.devices.base import (
+    DeviceError,
+    Devices,
+    DeviceStatus,
+    Frame,
+    Shutter,
+    State,
+    WeatherReading,
+)
 
 POLL_S = 0.2
 
@@ -102,11 +112,19 @@ class IndiSession:
     def text(self, dev: Any, name: str) -> Any:
         return self._property(dev, "getText", name)
 
-    def set_switch(self, dev: Any, name: str, on: str) -> None:
+    def set_switch(self, dev: Any, name: str, on: str) -> Any:
         prop = self.switch(dev, name)
         for element in prop:
             element.setState(self.indi.ISS_ON if element.getName() == on else self.indi.ISS_OFF)
+        # Busy until the driver answers: a wait on this state never sees the old OK.
+        prop.setState(self.indi.IPS_BUSY)
         self.client.sendNewProperty(prop)
+        return prop
+
+    def optional_numbers(self, dev: Any, name: str) -> dict[str, float]:
+        """A number vector the driver may not have, without waiting for it."""
+        prop = dev.getNumber(name)
+        return {e.getName(): float(e.getValue()) for e in prop} if prop else {}
 
     def close(self) -> None:
         self.client.disconnectServer()
@@ -123,17 +141,22 @@ class IndiMount:
 
     def status(self) -> DeviceStatus:
         eq = self.s.number(self.dev, "EQUATORIAL_EOD_COORD")
-        state = "error" if eq.getState() == self.s.indi.IPS_ALERT else "ok"
-        return DeviceStatus(
-            "mount",
-            state,
-            properties={
-                "ra_deg": eq[0].getValue() * 15.0,
-                "dec_deg": eq[1].getValue(),
-                "parked": self._parked(),
-                "of_date": True,
-            },
-        )
+        state: State = "error" if eq.getState() == self.s.indi.IPS_ALERT else "ok"
+        ra_deg, dec_deg = eq[0].getValue() * 15.0, eq[1].getValue()
+        props: dict[str, Any] = {
+            "ra_deg": ra_deg,
+            "dec_deg": dec_deg,
+            "parked": self._parked(),
+            "of_date": True,
+        }
+        site = self.s.optional_numbers(self.dev, "GEOGRAPHIC_COORD")
+        if "LAT" in site and "LONG" in site:  # the mount's own idea of where it stands
+            jd = float(julian_date(datetime.now(timezone.utc)))
+            alt, _ = altaz_of_date_deg(
+                np.radians(ra_deg), np.radians(dec_deg), site["LAT"], site["LONG"], jd
+            )
+            props["altitude_deg"] = round(float(alt), 3)
+        return DeviceStatus("mount", state, properties=props)
 
     def slew(self, ra_deg: float, dec_deg: float) -> None:
         if self._parked():
@@ -153,13 +176,19 @@ class IndiMount:
             raise DeviceError("the mount refused the slew")
 
     def park(self) -> None:
-        self.s.set_switch(self.dev, "TELESCOPE_PARK", "PARK")
-        _wait(self._parked, "park")
+        # The switch reads PARK as soon as it is sent; the mount is parked when the driver
+        # says the property is no longer busy (a roof must not close on a moving mount).
+        prop = self.s.set_switch(self.dev, "TELESCOPE_PARK", "PARK")
+        _wait(lambda: prop.getState() != self.s.indi.IPS_BUSY, "park")
+        if prop.getState() == self.s.indi.IPS_ALERT or not self._parked():
+            raise DeviceError("the mount did not park")
 
     def unpark(self) -> None:
         if self._parked():
-            self.s.set_switch(self.dev, "TELESCOPE_PARK", "UNPARK")
-            _wait(lambda: not self._parked(), "unpark", 60)
+            prop = self.s.set_switch(self.dev, "TELESCOPE_PARK", "UNPARK")
+            _wait(lambda: prop.getState() != self.s.indi.IPS_BUSY, "unpark", 60)
+            if self._parked():
+                raise DeviceError("the mount did not unpark")
 
 
 class IndiWheel:
@@ -201,8 +230,11 @@ class IndiCamera:
 
     def status(self) -> DeviceStatus:
         exposure = self.s.number(self.dev, "CCD_EXPOSURE")
-        state = "error" if exposure.getState() == self.s.indi.IPS_ALERT else "ok"
-        return DeviceStatus("camera", state)
+        state: State = "error" if exposure.getState() == self.s.indi.IPS_ALERT else "ok"
+        temperature = self.s.optional_numbers(self.dev, "CCD_TEMPERATURE")
+        return DeviceStatus(
+            "camera", state, properties={"temperature_c": temperature.get("CCD_TEMPERATURE_VALUE")}
+        )
 
     def expose(self, seconds: float, light: bool, filter_name: str) -> Frame:
         from astropy.io import fits
@@ -234,7 +266,12 @@ class IndiWeather:
         self.dev = session.device(session.indi.BaseDevice.WEATHER_INTERFACE, "weather station")
 
     def status(self) -> DeviceStatus:
-        return DeviceStatus("weather", properties=self._values())
+        # The agent's names and units first (what the heartbeat's weather summary reads), then
+        # the station's own INDI parameters as they are.
+        r = self.read()
+        ours = {"wind_ms": r.wind_ms, "humidity_pct": r.humidity_pct, "cloud_pct": r.cloud_pct}
+        known = {k: v for k, v in ours.items() if v is not None}
+        return DeviceStatus("weather", properties={**known, **self._values()})
 
     def _values(self) -> dict[str, float]:
         params = self.s.number(self.dev, "WEATHER_PARAMETERS")
@@ -255,7 +292,87 @@ class IndiWeather:
         )
 
 
-def indi_devices(url: str) -> Devices:
+class IndiFocuser:
+    def __init__(self, session: IndiSession) -> None:
+        self.s = session
+        self.dev = session.device(session.indi.BaseDevice.FOCUSER_INTERFACE, "focuser")
+
+    def status(self) -> DeviceStatus:
+        prop = self.s.number(self.dev, "ABS_FOCUS_POSITION")
+        element = prop[0]
+        alert = prop.getState() == self.s.indi.IPS_ALERT
+        return DeviceStatus(
+            "focuser",
+            "error" if alert else "ok",
+            "the focuser reports an alert (its last move failed)" if alert else None,
+            {
+                "position": int(element.getValue()),
+                "min_position": int(element.getMin()),
+                "max_position": int(element.getMax()),
+                "moving": prop.getState() == self.s.indi.IPS_BUSY,
+                "temperature_c": self.s.optional_numbers(self.dev, "FOCUS_TEMPERATURE").get(
+                    "TEMPERATURE"
+                ),
+            },
+        )
+
+    def move_to(self, position: int) -> None:
+        prop = self.s.number(self.dev, "ABS_FOCUS_POSITION")
+        low, high = int(prop[0].getMin()), int(prop[0].getMax())
+        if not low <= position <= high:
+            raise DeviceError(f"focuser position {position} is outside {low}..{high}")
+        prop[0].setValue(float(position))
+        prop.setState(self.s.indi.IPS_BUSY)
+        self.s.client.sendNewProperty(prop)
+        _wait(lambda: prop.getState() != self.s.indi.IPS_BUSY, "focuser move", 300)
+        if prop.getState() == self.s.indi.IPS_ALERT:
+            raise DeviceError(f"the focuser refused to move to {position}")
+
+
+class IndiDome:
+    def __init__(self, session: IndiSession) -> None:
+        self.s = session
+        self.dev = session.device(session.indi.BaseDevice.DOME_INTERFACE, "dome")
+
+    def _shutter(self) -> Shutter:
+        prop = self.s.switch(self.dev, "DOME_SHUTTER")
+        if prop.getState() == self.s.indi.IPS_ALERT:
+            return "error"
+        on = {e.getName() for e in prop if e.getState() == self.s.indi.ISS_ON}
+        busy = prop.getState() == self.s.indi.IPS_BUSY
+        if "SHUTTER_OPEN" in on:
+            return "opening" if busy else "open"
+        if "SHUTTER_CLOSE" in on:
+            return "closing" if busy else "closed"
+        return "unknown"
+
+    def status(self) -> DeviceStatus:
+        shutter = self._shutter()
+        azimuth = self.s.optional_numbers(self.dev, "ABS_DOME_POSITION")
+        return DeviceStatus(
+            "dome",
+            "error" if shutter == "error" else "ok",
+            "the shutter reports an alert" if shutter == "error" else None,
+            {"shutter": shutter, "azimuth_deg": azimuth.get("DOME_ABSOLUTE_POSITION")},
+        )
+
+    def open(self) -> None:
+        self._move("open", "SHUTTER_OPEN")
+
+    def close(self) -> None:
+        self._move("closed", "SHUTTER_CLOSE")
+
+    def _move(self, to: Shutter, element: str) -> None:
+        if self._shutter() == to:
+            return
+        prop = self.s.set_switch(self.dev, "DOME_SHUTTER", element)
+        _wait(lambda: prop.getState() != self.s.indi.IPS_BUSY, f"shutter {to}")
+        if self._shutter() != to:
+            raise DeviceError(f"the shutter is {self._shutter()}, not {to}")
+
+
+def indi_devices(url: str, focuser: bool = False, dome: bool = False) -> Devices:
+    """The first device of each interface; focuser and dome only if the site has them."""
     if not url.startswith("indi://"):
         raise DeviceError(f"{url!r} is not an indi:// address, e.g. indi://127.0.0.1:7624")
     host, _, port = url.removeprefix("indi://").rstrip("/").partition(":")
@@ -265,4 +382,6 @@ def indi_devices(url: str) -> Devices:
         camera=IndiCamera(session),
         wheel=IndiWheel(session),
         weather=IndiWeather(session),
+        focuser=IndiFocuser(session) if focuser else None,
+        dome=IndiDome(session) if dome else None,
     )

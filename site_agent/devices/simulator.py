@@ -1,4 +1,5 @@
-"""Simulated mount, camera, filter wheel and weather: the whole chain testable without hardware.
+"""Simulated mount, camera, filter wheel, weather, focuser and dome: the whole chain testable
+without hardware, with faults to drill (a hung camera, a dome that will not close).
 
 The camera renders a real-looking frame: stars from a synthetic catalog that is the same every
 time the same patch of sky is pointed at (seeded per 0.25 deg cell), a Gaussian PSF, sky
@@ -16,7 +17,16 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from site_agent.devices.base import DeviceError, Devices, DeviceStatus, Frame, WeatherReading
+from datas_core.sky.altaz import altaz_deg
+from site_agent.devices.base import (
+    DeviceError,
+    Devices,
+    DeviceStatus,
+    Frame,
+    Shutter,
+    State,
+    WeatherReading,
+)
 
 CELL_DEG = 0.25
 STARS_PER_SQ_DEG = 1500.0  # to magnitude 17, a mid-latitude field
@@ -40,6 +50,14 @@ class SimOptions:
     cloud_pct: float = 10.0
     wind_ms: float = 3.0
     fail_after_exposures: int | None = None
+    latitude: float | None = None  # where the mount stands: it then reports its altitude
+    longitude: float | None = None
+    ccd_temp_c: float = -10.0
+    focuser_position: int = 50_000
+    focuser_max: int = 100_000
+    shutter_seconds: float = 20.0
+    dome_fails_to_open: bool = False
+    dome_fails_to_close: bool = False
 
 
 def _sleep(seconds: float, options: SimOptions) -> None:
@@ -53,11 +71,18 @@ class SimMount:
         self.parked = True
 
     def status(self) -> DeviceStatus:
-        return DeviceStatus(
-            "mount",
-            "ok",
-            properties={"ra_deg": self.ra_deg, "dec_deg": self.dec_deg, "parked": self.parked},
-        )
+        props: dict[str, object] = {
+            "ra_deg": self.ra_deg,
+            "dec_deg": self.dec_deg,
+            "parked": self.parked,
+        }
+        o = self.options
+        if o.latitude is not None and o.longitude is not None:
+            alt, _ = altaz_deg(
+                self.ra_deg, self.dec_deg, o.latitude, o.longitude, datetime.now(timezone.utc)
+            )
+            props["altitude_deg"] = round(float(alt), 3)
+        return DeviceStatus("mount", "ok", properties=props)
 
     def slew(self, ra_deg: float, dec_deg: float) -> None:
         if not (0 <= ra_deg < 360 and -90 <= dec_deg <= 90):
@@ -127,7 +152,10 @@ class SimCamera:
         self._lock = threading.Lock()
 
     def status(self) -> DeviceStatus:
-        return DeviceStatus("camera", properties={"exposures": self.exposures})
+        return DeviceStatus(
+            "camera",
+            properties={"exposures": self.exposures, "temperature_c": self.options.ccd_temp_c},
+        )
 
     def expose(self, seconds: float, light: bool, filter_name: str) -> Frame:
         with self._lock:
@@ -157,7 +185,61 @@ class SimCamera:
         return Frame(data=data, header=header)
 
 
-def simulator_devices(options: SimOptions) -> Devices:
+class SimFocuser:
+    def __init__(self, options: SimOptions) -> None:
+        self.options = options
+        self.position = options.focuser_position
+
+    def status(self) -> DeviceStatus:
+        return DeviceStatus(
+            "focuser",
+            properties={
+                "position": self.position,
+                "min_position": 0,
+                "max_position": self.options.focuser_max,
+                "moving": False,
+            },
+        )
+
+    def move_to(self, position: int) -> None:
+        if not 0 <= position <= self.options.focuser_max:
+            raise DeviceError(
+                f"focuser position {position} is outside 0..{self.options.focuser_max}"
+            )
+        _sleep(abs(position - self.position) / 5000.0, self.options)
+        self.position = position
+
+
+class SimDome:
+    """A dome (or roll-off roof) that starts closed; it can be told to fail to open or close."""
+
+    def __init__(self, options: SimOptions) -> None:
+        self.options = options
+        self.shutter: Shutter = "closed"
+
+    def status(self) -> DeviceStatus:
+        state: State = "error" if self.shutter == "error" else "ok"
+        message = "the shutter is stuck" if self.shutter == "error" else None
+        return DeviceStatus("dome", state, message, {"shutter": self.shutter})
+
+    def open(self) -> None:
+        self._move("open", self.options.dome_fails_to_open)
+
+    def close(self) -> None:
+        self._move("closed", self.options.dome_fails_to_close)
+
+    def _move(self, to: Shutter, fails: bool) -> None:
+        if self.shutter == to:
+            return
+        self.shutter = "opening" if to == "open" else "closing"
+        _sleep(self.options.shutter_seconds, self.options)
+        if fails:
+            self.shutter = "error"
+            raise DeviceError(f"the shutter stopped before it was {to}")
+        self.shutter = to
+
+
+def simulator_devices(options: SimOptions, focuser: bool = False, dome: bool = False) -> Devices:
     mount = SimMount(options)
     wheel = SimWheel(options)
     return Devices(
@@ -165,6 +247,8 @@ def simulator_devices(options: SimOptions) -> Devices:
         camera=SimCamera(options, mount, wheel),
         wheel=wheel,
         weather=SimWeather(options),
+        focuser=SimFocuser(options) if focuser else None,
+        dome=SimDome(options) if dome else None,
     )
 
 

@@ -2,53 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
+import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
+from click.testing import CliRunner
 
 from benchmarks.harness import free_port
-from site_agent.devices.base import DeviceError, with_deadline
+from site_agent.devices.base import DeviceError, Limit, with_deadline
+from tests.agent.simulators import alpaca_simulators
 
 
 @pytest.fixture(scope="module")
 def alpaca_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = shutil.which("alpaca-simulators") or str(
-        Path(sys.executable).parent / "alpaca-simulators"
-    )
-    if not Path(exe).exists():
-        message = "alpaca-simulators is not installed: pip install alpaca-simulators"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    port = free_port()
-    cwd = tmp_path_factory.mktemp("alpaca")
-    proc = subprocess.Popen(
-        [exe, "--port", str(port)], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + 60
-    while True:
-        try:
-            # (its management API answers 404; a device endpoint tells it is up)
-            probe = f"http://127.0.0.1:{port}/api/v1/telescope/0/connected"
-            if httpx.get(probe, timeout=2).is_success:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            proc.wait()
-            pytest.fail("alpaca-simulators did not start")
-        time.sleep(0.3)
-    yield f"alpaca://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    with alpaca_simulators(tmp_path_factory.mktemp("alpaca")) as url:
+        yield url
 
 
 def test_mount_wheel_camera_and_weather_through_alpaca(alpaca_url: str) -> None:
@@ -94,3 +65,94 @@ def test_a_dead_alpaca_address_is_a_device_error_not_a_hang() -> None:
     states = devices.statuses()
     assert all(s.state == "error" for s in states.values())
     assert time.monotonic() - start < 60
+
+
+def test_focuser_and_dome_through_alpaca(alpaca_url: str) -> None:
+    from site_agent.devices.alpaca_driver import alpaca_devices
+
+    devices = alpaca_devices(alpaca_url, focuser=True, dome=True)
+    assert devices.focuser is not None and devices.dome is not None
+    states = devices.statuses()
+    assert states["focuser"].state == "ok" and states["dome"].state == "ok"
+    top = states["focuser"].properties["max_position"]
+    with_deadline(lambda: devices.focuser.move_to(12_345), 30, "focuser")  # type: ignore[union-attr]
+    assert devices.focuser.status().properties["position"] == 12_345
+    # Alpaca clamps a Move outside 0..MaxStep silently; the agent refuses it instead.
+    with pytest.raises(DeviceError, match="outside"):
+        devices.focuser.move_to(top + 1)
+    assert devices.focuser.status().properties["position"] == 12_345
+    # A limit from site.yaml makes the focuser out-of-range, and says why.
+    devices.limits = {"focuser": {"position": Limit(min=20_000, max=60_000)}}
+    focuser = devices.statuses()["focuser"]
+    assert focuser.state == "out-of-range" and "position 12345 below" in (focuser.message or "")
+    with_deadline(lambda: devices.open_dome(30), 40, "dome")
+    assert devices.dome.status().properties["shutter"] == "open"
+    with_deadline(lambda: devices.close_dome(30), 40, "dome")
+    assert devices.dome.status().properties["shutter"] == "closed"
+
+
+class _DiscoveryResponder:
+    """Answers the Alpaca discovery protocol (`alpacadiscovery1` -> {"AlpacaPort": N}) on UDP,
+    as an Alpaca server does on port 32227 (here on a free port: alpaca-simulators does not
+    answer discovery itself)."""
+
+    def __init__(self, alpaca_port: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("0.0.0.0", 0))  # broadcasts reach a socket bound to all addresses
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self.reply = json.dumps({"AlpacaPort": alpaca_port}).encode()
+        self.queries = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(1024)
+            except OSError:
+                continue
+            if data.startswith(b"alpacadiscovery1"):
+                self.queries += 1
+                self.sock.sendto(self.reply, peer)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def test_discover_lists_servers_and_their_devices(
+    alpaca_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alpaca.discovery
+
+    from site_agent.cli import main
+
+    port = int(alpaca_url.rsplit(":", 1)[1])
+    responder = _DiscoveryResponder(port)
+    monkeypatch.setattr(alpaca.discovery, "port", responder.port)  # instead of 32227
+    try:
+        start = time.monotonic()
+        result = CliRunner().invoke(main, ["discover", "--timeout", "0.5"])
+        took = time.monotonic() - start
+    finally:
+        responder.close()
+    assert result.exit_code == 0, result.output
+    assert responder.queries >= 1 and took < 30
+    # alpaca-simulators has no management API (404): its devices were found by probing.
+    assert f"alpaca://127.0.0.1:{port}  (10 devices, probed)" in result.output
+    for line in ("telescope 0: Simulator Telescope", "camera 0:", "dome 0:", "focuser 0:"):
+        assert line in result.output
+    assert f"use: --device-url alpaca://127.0.0.1:{port}" in result.output
+
+
+def test_discover_says_when_nothing_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import alpaca.discovery
+
+    from site_agent.cli import main
+
+    monkeypatch.setattr(alpaca.discovery, "port", free_port())  # nobody listens there
+    result = CliRunner().invoke(main, ["discover", "--timeout", "0.3"])
+    assert result.exit_code == 1 and "no Alpaca server answered" in result.output

@@ -1,63 +1,32 @@
-"""The INDI driver against Debian's indiserver and simulators: telescope, CCD, wheel, weather."""
+"""The INDI driver against Debian's indiserver and simulators: telescope, CCD, wheel, weather,
+focuser and dome."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.harness import free_port
 from site_agent.config import SafetyConfig
-from site_agent.devices.base import DeviceError, with_deadline
+from site_agent.devices.base import DeviceError, Limit, with_deadline
 from site_agent.safety import SafetyMonitor
+from tests.agent.simulators import indi_server
 
 DRIVERS = [
     "indi_simulator_telescope",
     "indi_simulator_ccd",
     "indi_simulator_wheel",
     "indi_simulator_weather",
+    "indi_simulator_focus",
+    "indi_simulator_dome",
 ]
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
 def indi_url() -> Iterator[str]:
-    if shutil.which("indiserver") is None:
-        _missing("indiserver is missing: apt-get install indi-bin (scripts/system-packages.txt)")
-    try:
-        import PyIndi  # noqa: F401
-    except ImportError:
-        _missing("pyindi-client is missing: pip install 'datas[indi]' (see docs/AGENT.md)")
-    port = free_port()
-    proc = subprocess.Popen(
-        ["indiserver", "-p", str(port), *DRIVERS],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                proc.wait()
-                pytest.fail("indiserver did not start")
-            time.sleep(0.2)
-    yield f"indi://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    with indi_server(DRIVERS) as url:
+        yield url
 
 
 def test_mount_ccd_wheel_and_weather_through_indi(indi_url: str) -> None:
@@ -103,7 +72,38 @@ def test_mount_ccd_wheel_and_weather_through_indi(indi_url: str) -> None:
             time.time(), -30.0, windy, {}, free_disk_mb=1e6
         )
         assert not verdict.safe and any("wind" in r for r in verdict.reasons)
+        # Park where it points (the simulator's default park position is a 30 s slew away).
+        session.set_switch(devices.mount.dev, "TELESCOPE_PARK_OPTION", "PARK_CURRENT")  # type: ignore[attr-defined]
         with_deadline(devices.mount.park, 180, "park")
         assert devices.mount.status().properties["parked"] is True
+    finally:
+        session.close()
+
+
+def test_focuser_and_dome_through_indi(indi_url: str) -> None:
+    from site_agent.devices.indi_driver import indi_devices
+
+    devices = indi_devices(indi_url, focuser=True, dome=True)
+    session = devices.mount.s  # type: ignore[attr-defined]
+    assert devices.focuser is not None and devices.dome is not None
+    try:
+        states = devices.statuses()
+        assert states["focuser"].state == "ok" and states["dome"].state == "ok"
+        assert states["camera"].properties["temperature_c"] is not None  # CCD_TEMPERATURE
+        focuser = states["focuser"].properties
+        assert focuser["min_position"] == 0 and focuser["max_position"] > 50_000
+        with_deadline(lambda: devices.focuser.move_to(30_500), 60, "focuser")  # type: ignore[union-attr]
+        assert devices.focuser.status().properties["position"] == 30_500
+        with pytest.raises(DeviceError, match="outside"):
+            devices.focuser.move_to(focuser["max_position"] + 1)
+        devices.limits = {"focuser": {"position": Limit(max=20_000)}}
+        limited = devices.statuses()["focuser"]
+        assert limited.state == "out-of-range"
+        assert "position 30500 above its limit 20000" in (limited.message or "")
+        assert states["dome"].properties["shutter"] == "closed"
+        with_deadline(lambda: devices.open_dome(60), 70, "dome")
+        assert devices.dome.status().properties["shutter"] == "open"
+        with_deadline(lambda: devices.close_dome(60), 70, "dome")
+        assert devices.dome.status().properties["shutter"] == "closed"
     finally:
         session.close()
