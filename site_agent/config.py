@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -163,6 +164,50 @@ def parse_condition(text: str) -> tuple[str, str, float]:
         raise ValueError(f"{parts[2]!r} in {text!r} is not a number") from None
 
 
+class PhotometryConfig(Strict):
+    """Local photometry of every frame (datas_core.science, the server pipeline's code)."""
+
+    enabled: bool = True
+    # A CSV (id,ra_deg,dec_deg,<band>...), 'tycho2-index', 'synthetic', 'gaia-dr3' / 'apass9'
+    # (VizieR, cached), or 'none'. Empty: 'synthetic' with the simulator, else 'none' (flux only).
+    catalog: str | None = None
+    band: str | None = None
+
+
+class PlanStep(Strict):
+    """One line of a YAML exposure sequence."""
+
+    kind: Literal["light", "dark", "flat"] = "light"
+    filter: str | None = None
+    exposure_sec: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+class LocalPlan(Strict):
+    """An owner's own observation: a YAML sequence, or a scripted plan (+ CSV of arguments)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    target_id: Annotated[int, Field(ge=1)] | None = None  # the server's id: observations report
+    ra_deg: Annotated[float, Field(ge=0, lt=360)] | None = None
+    dec_deg: Annotated[float, Field(ge=-90, le=90)] | None = None
+    start: datetime | None = None  # sequential mode runs plans in start order, not before
+    sequence: list[PlanStep] = Field(default_factory=list)
+    repeats: Annotated[int, Field(ge=1, le=100)] = 1
+    script: Path | None = None
+    args_csv: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> LocalPlan:
+        if bool(self.sequence) == bool(self.script):
+            raise ValueError("give either 'sequence:' (a list of steps) or 'script:' (a file)")
+        lights = any(step.kind == "light" for step in self.sequence)
+        if lights and (self.ra_deg is None or self.dec_deg is None):
+            raise ValueError("light frames need ra_deg and dec_deg (degrees)")
+        if self.args_csv is not None and self.script is None:
+            raise ValueError("args_csv needs a script")
+        return self
+
+
 class SiteConfig(Strict):
     site_id: str = Field(min_length=1, max_length=64)
     server: ServerConfig
@@ -175,6 +220,8 @@ class SiteConfig(Strict):
     target_cache_hours: Annotated[float, Field(gt=0, le=240)] = 12.0
     control_port: Annotated[int, Field(ge=1024, le=65535)] = 8765
     device_deadline_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    # After a device error on a target, the next cycle tries the next one; this one waits.
+    failed_target_retry_minutes: Annotated[float, Field(ge=0, le=1440)] = 30.0
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)
@@ -182,6 +229,8 @@ class SiteConfig(Strict):
     dome: DomeConfig = Field(default_factory=DomeConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     alarms: list[AlarmRule] = Field(default_factory=list)
+    photometry: PhotometryConfig = Field(default_factory=PhotometryConfig)
+    plans: list[LocalPlan] = Field(default_factory=list)
 
     @field_validator("device_url")
     @classmethod
@@ -227,12 +276,39 @@ def load_config(path: Path) -> SiteConfig:
             ) from exc
     if not config.state_dir.is_absolute():
         config.state_dir = (path.parent / config.state_dir).resolve()
+    catalog = config.photometry.catalog
+    if catalog and catalog.lower().endswith(".csv") and not Path(catalog).is_absolute():
+        config.photometry.catalog = str((path.parent / catalog).resolve())
+    _check_plans(path, text, config)
     if config.driver != "simulator" and not config.device_url:
         raise ConfigError(
             f"{path}: driver {config.driver!r} needs device_url, e.g. "
             f"{'alpaca://127.0.0.1:11111' if config.driver == 'alpaca' else 'indi://127.0.0.1:7624'}"
         )
     return config
+
+
+def _check_plans(path: Path, text: str, config: SiteConfig) -> None:
+    """Scripts are resolved next to site.yaml and checked now: a hostile or broken plan is
+    refused before the agent starts, naming the plan and the script's line."""
+    from site_agent.local_plans import plan_actions
+    from site_agent.plans import PlanError
+
+    for number, plan in enumerate(config.plans):
+        for attr in ("script", "args_csv"):
+            value = getattr(plan, attr)
+            if value is not None and not value.is_absolute():
+                setattr(plan, attr, (path.parent / value).resolve())
+        try:
+            plan_actions(plan)
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: plans.{number} ({plan.name}): cannot read {exc.filename}: {exc.strerror}"
+            ) from exc
+        except PlanError as exc:
+            raise ConfigError(
+                f"{path}: plans.{number} ({plan.name}): {plan.script}: {exc}"
+            ) from exc
 
 
 def _explain(path: Path, text: str, exc: ValidationError) -> str:

@@ -22,8 +22,9 @@ import numpy as np
 
 from datas_core.sky.altaz import ApparentPlaces, airmass
 from datas_core.sky.night import sun_altitude_grid_deg
-from site_agent.config import SiteConfig
+from site_agent.config import LocalPlan, SiteConfig
 from site_agent.devices.base import DeviceError, Devices, DeviceStatus, with_deadline
+from site_agent.local_plans import LocalQueue, plan_actions, plan_seconds
 from site_agent.outbox import Outbox, OutboxFull
 from site_agent.safety import SafetyMonitor, Verdict
 from site_agent.server_client import ServerClient, ServerRejected, ServerUnavailable
@@ -37,7 +38,7 @@ TRANSITIONS: dict[str, set[str]] = {
     "ready": {"selecting", "parking", "ready", "error"},
     "selecting": {"slewing", "ready", "parking", "error"},
     "slewing": {"exposing", "parking", "error"},
-    "exposing": {"exposing", "uploading", "parking", "error"},
+    "exposing": {"exposing", "slewing", "uploading", "parking", "error"},
     "uploading": {"ready", "parking", "error"},
     "parking": {"parked", "error"},
     "parked": {"ready", "safe-hold", "parked", "error"},
@@ -66,6 +67,19 @@ class CycleReport:
     sent: int = 0
     frames_sent: int = 0
     server_reachable: bool | None = None
+
+
+@dataclass
+class Job:
+    """What one cycle observes: a network target or a local plan, as actions."""
+
+    key: str
+    name: str
+    target_id: int | None
+    ra_deg: float | None
+    dec_deg: float | None
+    actions: list[tuple[str, dict[str, Any]]]
+    plan: LocalPlan | None = None
 
 
 class Agent:
@@ -97,6 +111,9 @@ class Agent:
         self.last_verdict: Verdict | None = None
         self.agent_version = agent_version
         self.frames_dir = state_dir / "frames"
+        self.local = LocalQueue(config.plans, state_dir / "local_plans.json")
+        self.skip_until: dict[str, float] = {}
+        self.photometry = _local_photometry(config)
         self.history: list[tuple[float, str, str]] = []  # (time, from, to)
 
     def close(self) -> None:
@@ -181,7 +198,9 @@ class Agent:
             self._park_and_hold([str(exc)])
             report.reasons.append(str(exc))
         except DeviceError as exc:
-            log.error("device failure: %s", exc)
+            log.error("device failure on %s: %s", target.name, exc)
+            # the next cycle tries the next target; this one waits its turn
+            self.skip_until[target.key] = now + self.config.failed_target_retry_minutes * 60
             self.goto("error", str(exc))
             self._park_and_hold([str(exc)])
             report.reasons.append(str(exc))
@@ -255,29 +274,78 @@ class Agent:
                 report.server_reachable = False
         return self.cache.load(now) or []
 
-    def _select(self, now: float, report: CycleReport) -> dict[str, Any] | None:
-        loc = self.site_location()
-        candidates = self._targets(now, report)
+    def _select(self, now: float, report: CycleReport) -> Job | None:
+        """The first observable job: from the network list (server or cache) in `network`
+        mode, falling back to the local plans when neither has anything; from the local
+        plans in `sequential` and `repeat` modes. Targets that just failed wait their turn."""
+        if self.config.mode == "network":
+            job = self._network_job(now, report)
+            if job is not None or not self.local.plans:
+                return job
+            log.info("no network target; observing the local plans")
+        return self._local_job(now)
+
+    def _network_job(self, now: float, report: CycleReport) -> Job | None:
+        candidates = [
+            t
+            for t in self._targets(now, report)
+            if self.skip_until.get(f"target:{t['target_id']}", 0) <= now
+        ]
         if not candidates:
             return None
-        when = datetime.fromtimestamp(now, tz=timezone.utc)
-        plan_s = np.array([_plan_seconds(t) for t in candidates])
-        places = ApparentPlaces.of(
-            [t["ra_deg"] for t in candidates], [t["dec_deg"] for t in candidates], when
-        )
-        alt_now = places.altitude_deg(loc.latitude, loc.longitude, when)
-        ends = [datetime.fromtimestamp(now + s, tz=timezone.utc) for s in plan_s]
-        alt_end = np.array(
-            [
-                float(places.subset(np.array([i])).altitude_deg(loc.latitude, loc.longitude, e)[0])
-                for i, e in enumerate(ends)
-            ]
-        )
-        limit = loc.altitude_limit_deg
-        for i, target in enumerate(candidates):
-            if alt_now[i] >= limit and alt_end[i] >= limit:  # the plan fits before it sets
-                return {**target, "_altitude_deg": float(alt_now[i])}
+        plan_s = [_plan_seconds(t) for t in candidates]
+        ok = self._observable(now, [(t["ra_deg"], t["dec_deg"]) for t in candidates], plan_s)
+        for target, fits in zip(candidates, ok, strict=True):
+            if fits:
+                plan = target.get("exposure_plan") or {}
+                expose = {
+                    "filter": plan.get("filter") or "V",
+                    "exposure_sec": float(plan.get("exposure_sec") or 30.0),
+                    "count": int(plan.get("count") or 1),
+                }
+                ra, dec = float(target["ra_deg"]), float(target["dec_deg"])
+                return Job(
+                    key=f"target:{target['target_id']}",
+                    name=str(target["name"]),
+                    target_id=int(target["target_id"]),
+                    ra_deg=ra,
+                    dec_deg=dec,
+                    actions=[("slew", {"ra_deg": ra, "dec_deg": dec}), ("expose", expose)],
+                )
         return None
+
+    def _local_job(self, now: float) -> Job | None:
+        mode = "repeat" if self.config.mode == "repeat" else "sequential"
+        for plan in self.local.candidates(mode, now):
+            key = f"plan:{plan.name}"
+            if self.skip_until.get(key, 0) > now:
+                continue
+            actions = plan_actions(plan)
+            if plan.ra_deg is not None and plan.dec_deg is not None:
+                fits = self._observable(now, [(plan.ra_deg, plan.dec_deg)], [plan_seconds(actions)])
+                if not fits[0]:
+                    continue
+            return Job(key, plan.name, plan.target_id, plan.ra_deg, plan.dec_deg, actions, plan)
+        return None
+
+    def _observable(
+        self, now: float, positions: list[tuple[float, float]], seconds: list[float]
+    ) -> list[bool]:
+        """Above the altitude limit now and still when the plan ends (it fits before setting)."""
+        loc = self.site_location()
+        when = datetime.fromtimestamp(now, tz=timezone.utc)
+        places = ApparentPlaces.of([p[0] for p in positions], [p[1] for p in positions], when)
+        alt_now = places.altitude_deg(loc.latitude, loc.longitude, when)
+        out = []
+        for i, s in enumerate(seconds):
+            end = datetime.fromtimestamp(now + s, tz=timezone.utc)
+            alt_end = float(
+                places.subset(np.array([i])).altitude_deg(loc.latitude, loc.longitude, end)[0]
+            )
+            out.append(
+                bool(alt_now[i] >= loc.altitude_limit_deg and alt_end >= loc.altitude_limit_deg)
+            )
+        return out
 
     # -- observing -----------------------------------------------------------------------------
     def _time_factor(self) -> float:
@@ -288,80 +356,130 @@ class Agent:
         if not verdict.safe or self.paused:
             raise _Unsafe("; ".join(verdict.reasons) or "paused by the owner")
 
-    def _observe(self, target: dict[str, Any], report: CycleReport) -> None:
-        plan = target.get("exposure_plan") or {}
-        filt = plan.get("filter") or "V"
-        seconds = float(plan.get("exposure_sec") or 30.0)
-        count = int(plan.get("count") or 1)
+    def _observe(self, job: Job, report: CycleReport) -> None:
+        """Carry out a job's actions; light frames of a known target become observations."""
         self._require_safe()
-        self.goto("slewing", target["name"])
+        self.goto("slewing", job.name)
         self.devices.open_dome(self.config.dome.timeout_seconds)  # before the mount moves
         with_deadline(
             self.devices.mount.unpark, self.config.device_deadline_seconds, "mount unpark"
         )
-        with_deadline(
-            lambda: self.devices.mount.slew(float(target["ra_deg"]), float(target["dec_deg"])),
-            self.config.device_deadline_seconds * 4,
-            "mount slew",
-        )
-        try:
-            with_deadline(
-                lambda: self.devices.wheel.select(filt),
-                self.config.device_deadline_seconds,
-                "filter wheel",
+        pointing = (job.ra_deg, job.dec_deg)
+        for kind, params in job.actions:
+            if kind == "slew":
+                pointing = (float(params["ra_deg"]), float(params["dec_deg"]))
+                if self.state != "slewing":
+                    self.goto("slewing", job.name)
+                ra_deg, dec_deg = pointing
+
+                def slew(ra: float = ra_deg, dec: float = dec_deg) -> None:
+                    self.devices.mount.slew(ra, dec)
+
+                with_deadline(slew, self.config.device_deadline_seconds * 4, "mount slew")
+            elif kind in ("expose", "dark", "flat"):
+                self._expose(job, kind, params, pointing, report)
+            elif kind == "wait":
+                self._require_safe()
+                time.sleep(min(float(params.get("seconds") or 0.0), 3600.0) * self._time_factor())
+            elif kind == "log":
+                log.info("plan %s: %s", job.name, params.get("message"))
+        if self.state == "slewing":  # a plan without exposures
+            self.goto("exposing", job.name)
+        self.goto("uploading")
+        if job.target_id is not None:
+            report.observed.append(job.target_id)
+        if job.plan is not None:
+            self.local.finished(
+                job.plan, "repeat" if self.config.mode == "repeat" else "sequential"
             )
-        except DeviceError as exc:
-            raise DeviceError(f"cannot use filter {filt!r}: {exc}") from exc
-        loc = self.site_location()
-        for _ in range(count):
+        self.goto("ready")
+
+    def _expose(
+        self,
+        job: Job,
+        kind: str,
+        params: dict[str, Any],
+        pointing: tuple[float | None, float | None],
+        report: CycleReport,
+    ) -> None:
+        light = kind != "dark"
+        filt = params.get("filter") or ("V" if light else None)
+        seconds = float(params.get("exposure_sec") or (1.0 if kind == "flat" else 30.0))
+        if filt is not None:
+            try:
+                with_deadline(
+                    lambda: self.devices.wheel.select(filt),
+                    self.config.device_deadline_seconds,
+                    "filter wheel",
+                )
+            except DeviceError as exc:
+                raise DeviceError(f"cannot use filter {filt!r}: {exc}") from exc
+        for _ in range(int(params.get("count") or 1)):
             self._require_safe()
-            self.goto("exposing", f"{target['name']} {filt} {seconds:g}s")
+            self.goto("exposing", f"{job.name} {kind} {filt or ''} {seconds:g}s")
             frame = with_deadline(
-                lambda: self.devices.camera.expose(seconds, True, filt),
+                lambda: self.devices.camera.expose(seconds, light, filt or "DARK"),
                 seconds * self._time_factor() + self.config.device_deadline_seconds,
                 "camera exposure",
             )
-            observed_at = datetime.fromisoformat(str(frame.header["DATE-OBS"])).replace(
-                tzinfo=timezone.utc
-            )
-            alt = float(
-                ApparentPlaces.of(
-                    [target["ra_deg"]], [target["dec_deg"]], observed_at
-                ).altitude_deg(loc.latitude, loc.longitude, observed_at)[0]
-            )
-            record = {
-                "observation_id": str(uuid.uuid4()),
-                "target_id": int(target["target_id"]),
-                "site_id": self.config.site_id,
-                "observed_at": observed_at.isoformat(),
-                "exposure_sec": seconds,
-                "filter": filt,
-                "airmass": round(float(airmass(alt)), 4) if alt > 1 else None,
-                "ra_deg": float(target["ra_deg"]),
-                "dec_deg": float(target["dec_deg"]),
-                # Local photometry arrives with datas_core.science (the data-products work).
-                "quality_flags": ["no_photometry"],
-            }
-            frame_path = self._save_frame(frame, record["observation_id"])
+            if kind != "expose":
+                frame.header["IMAGETYP"] = "Dark Frame" if kind == "dark" else "Flat Field"
+            ra, dec = pointing
+            record = None
+            if (
+                kind == "expose"
+                and job.target_id is not None
+                and ra is not None
+                and dec is not None
+            ):
+                record = self._observation(job, frame, filt, seconds, ra, dec)
+            frame_id = record["observation_id"] if record else f"{kind}-{uuid.uuid4()}"
+            frame_path = self._save_frame(frame, frame_id)
             try:
-                if self.outbox.put("observation", record["observation_id"], record):
+                if record is not None and self.outbox.put("observation", frame_id, record):
                     report.queued += 1
-                if self.config.outbox.upload_frames:
+                if self.config.outbox.upload_frames and kind == "expose":
                     self.outbox.put(
                         "frame",
-                        f"frame:{record['observation_id']}",
+                        f"frame:{frame_id}",
                         {
                             "path": str(frame_path),
-                            "observation_id": record["observation_id"],
-                            "target_id": record["target_id"],
+                            "observation_id": frame_id if record else None,
+                            "target_id": job.target_id,
                         },
                     )
             except OutboxFull as exc:
                 log.error("%s", exc)
                 raise DeviceError(str(exc)) from exc
-        self.goto("uploading")
-        report.observed.append(int(target["target_id"]))
-        self.goto("ready")
+
+    def _observation(
+        self, job: Job, frame: Any, filt: str | None, seconds: float, ra: float, dec: float
+    ) -> dict[str, Any]:
+        loc = self.site_location()
+        observed_at = datetime.fromisoformat(str(frame.header["DATE-OBS"])).replace(
+            tzinfo=timezone.utc
+        )
+        alt = float(
+            ApparentPlaces.of([ra], [dec], observed_at).altitude_deg(
+                loc.latitude, loc.longitude, observed_at
+            )[0]
+        )
+        record: dict[str, Any] = {
+            "observation_id": str(uuid.uuid4()),
+            "target_id": job.target_id,
+            "site_id": self.config.site_id,
+            "observed_at": observed_at.isoformat(),
+            "exposure_sec": seconds,
+            "filter": filt,
+            "airmass": round(float(airmass(alt)), 4) if alt > 1 else None,
+            "ra_deg": ra,
+            "dec_deg": dec,
+        }
+        if self.photometry is not None:
+            record.update(self.photometry.measure(frame, ra, dec))
+        else:
+            record["quality_flags"] = ["no_photometry"]
+        return record
 
     def _save_frame(self, frame: Any, observation_id: str) -> Path:
         from astropy.io import fits
@@ -378,6 +496,17 @@ class Agent:
 
 class _Unsafe(Exception):
     pass
+
+
+def _local_photometry(config: SiteConfig) -> Any:
+    if not config.photometry.enabled:
+        return None
+    from site_agent.photometry import LocalPhotometry  # numpy/sep/scipy only when used
+
+    catalog = config.photometry.catalog
+    if catalog is None:
+        catalog = "synthetic" if config.driver == "simulator" else "none"
+    return LocalPhotometry(catalog, config.photometry.band)
 
 
 def _plan_seconds(target: dict[str, Any]) -> float:

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from datas_core.science import tan
+from datas_core.sky.vectors import angular_separation_deg
 
 Array = NDArray[np.float64]
 MIN_MATCHES = 6
@@ -179,8 +180,6 @@ def centre_offset_arcsec(a: dict[str, Any], b: dict[str, Any], shape: tuple[int,
     cx, cy = np.array([(shape[1] - 1) / 2]), np.array([(shape[0] - 1) / 2])
     ra1, dec1 = tan.pixel_to_sky(a, cx, cy)
     ra2, dec2 = tan.pixel_to_sky(b, cx, cy)
-    from datas_core.science.synthetic import angular_separation_deg
-
     return float(angular_separation_deg(float(ra1[0]), float(dec1[0]), ra2, dec2)[0]) * 3600.0
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from datas_core.science import synthetic
+from datas_core.sky.vectors import angular_separation_deg
 
 ASTROMETRY_INDEX_DIR = Path("/usr/share/astrometry")
 
@@ -124,9 +125,7 @@ class CsvCatalog:
         )
 
     def query(self, ra_deg: float, dec_deg: float, radius_deg: float) -> CatalogStars:
-        sep_deg = synthetic.angular_separation_deg(
-            ra_deg, dec_deg, self._stars.ra_deg, self._stars.dec_deg
-        )
+        sep_deg = angular_separation_deg(ra_deg, dec_deg, self._stars.ra_deg, self._stars.dec_deg)
         return self._stars.select(sep_deg <= radius_deg)
 
 

@@ -27,6 +27,7 @@ from datas_core.science.photometry import (
     measure_background,
     scintillation_mag,
 )
+from datas_core.sky.vectors import angular_separation_deg
 
 PIPELINE_VERSION = f"datas-{__version__}"
 # Which catalog band stands in for a filter when the catalog lacks the filter's own band.
@@ -544,8 +545,6 @@ def _check_target_in_frame(
     if np.isfinite(x) and 0 <= x < w and 0 <= y < h:
         return
     ra, dec, _ = astrometry.field_centre(fit.wcs, shape)
-    from datas_core.science.synthetic import angular_separation_deg
-
     away = float(
         angular_separation_deg(
             ra, dec, np.array([options.target_ra_deg]), np.array([options.target_dec_deg])

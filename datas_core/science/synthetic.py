@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from datas_core.science.tan import sky_to_pixel, tan_header
+from datas_core.sky.vectors import angular_separation_deg
 
 CELL_DEG = 0.25
 STARS_PER_SQ_DEG = 1500.0  # to magnitude 17, a mid-latitude field
@@ -90,15 +91,6 @@ def sky_catalog(ra_deg: float, dec_deg: float, radius_deg: float) -> Stars:
     ra, dec, mag = np.concatenate(ras), np.concatenate(decs), np.concatenate(mags)
     keep = angular_separation_deg(ra_deg, dec_deg, ra, dec) <= radius_deg
     return Stars(ra[keep], dec[keep], mag[keep], [s for s, k in zip(ids, keep, strict=True) if k])
-
-
-def angular_separation_deg(
-    ra0: float, dec0: float, ra: NDArray[np.float64], dec: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    r0, d0 = math.radians(ra0), math.radians(dec0)
-    r, d = np.radians(ra), np.radians(dec)
-    c = math.sin(d0) * np.sin(d) + math.cos(d0) * np.cos(d) * np.cos(r - r0)
-    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
 
 
 def field_radius_deg(camera: Camera) -> float:

@@ -9,7 +9,6 @@ background, Poisson and read noise, saturation, and FITS headers with the right 
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +16,9 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from datas_core.science import synthetic
 from datas_core.sky.altaz import altaz_deg
+from datas_core.sky.vectors import angular_separation_deg
 from site_agent.devices.base import (
     DeviceError,
     Devices,
@@ -27,10 +28,6 @@ from site_agent.devices.base import (
     State,
     WeatherReading,
 )
-
-CELL_DEG = 0.25
-STARS_PER_SQ_DEG = 1500.0  # to magnitude 17, a mid-latitude field
-BRIGHT_MAG, FAINT_MAG = 8.0, 17.0
 
 
 @dataclass
@@ -169,7 +166,9 @@ class SimCamera:
         data = render_frame(
             self.options, self.mount.ra_deg, self.mount.dec_deg, seconds, light, seed=count
         )
-        header = wcs_header(self.options, self.mount.ra_deg, self.mount.dec_deg)
+        header = synthetic.wcs_header(
+            camera_of(self.options), self.mount.ra_deg, self.mount.dec_deg
+        )
         header.update(
             {
                 "DATE-OBS": start.isoformat(timespec="milliseconds").replace("+00:00", ""),
@@ -253,112 +252,37 @@ def simulator_devices(options: SimOptions, focuser: bool = False, dome: bool = F
 
 
 def _separation_deg(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
-    r1, d1, r2, d2 = map(math.radians, (ra1, dec1, ra2, dec2))
-    c = math.sin(d1) * math.sin(d2) + math.cos(d1) * math.cos(d2) * math.cos(r1 - r2)
-    return math.degrees(math.acos(max(-1.0, min(1.0, c))))
+    return float(angular_separation_deg(ra1, dec1, ra2, dec2))
 
 
-def wcs_header(options: SimOptions, ra_deg: float, dec_deg: float) -> dict[str, object]:
-    scale = options.pixel_scale_arcsec / 3600.0
-    return {
-        "CTYPE1": "RA---TAN",
-        "CTYPE2": "DEC--TAN",
-        "CRVAL1": ra_deg,
-        "CRVAL2": dec_deg,
-        "CRPIX1": (options.width + 1) / 2.0,
-        "CRPIX2": (options.height + 1) / 2.0,
-        "CD1_1": -scale,
-        "CD1_2": 0.0,
-        "CD2_1": 0.0,
-        "CD2_2": scale,
-        "RADESYS": "ICRS",
-        "EQUINOX": 2000.0,
-    }
+def camera_of(options: SimOptions) -> synthetic.Camera:
+    return synthetic.Camera(
+        width=options.width,
+        height=options.height,
+        pixel_scale_arcsec=options.pixel_scale_arcsec,
+        fwhm_px=options.fwhm_px,
+        zero_point=options.zero_point,
+        gain=options.gain,
+        read_noise_e=options.read_noise_e,
+        sky_e_per_s=options.sky_e_per_s,
+        bias_adu=options.bias_adu,
+    )
 
 
 def catalog_near(ra_deg: float, dec_deg: float, radius_deg: float) -> np.ndarray:
-    """Synthetic stars (ra, dec, mag) within radius: the same stars for the same sky cells."""
-    rows = []
-    dec_lo = max(-90.0, dec_deg - radius_deg)
-    dec_hi = min(90.0, dec_deg + radius_deg)
-    last = round(90.0 / CELL_DEG) - 1  # the cell that touches the north pole
-    for j in range(math.floor(dec_lo / CELL_DEG), min(math.floor(dec_hi / CELL_DEG), last) + 1):
-        d0 = j * CELL_DEG
-        width = CELL_DEG / max(math.cos(math.radians(d0 + CELL_DEG / 2)), 0.01)
-        n_ra = max(1, round(360.0 / width))
-        ra_span = radius_deg / max(math.cos(math.radians(dec_deg)), 0.01) + 360.0 / n_ra
-        for i in range(n_ra):
-            ra_mid = (i + 0.5) * 360.0 / n_ra
-            if abs((ra_mid - ra_deg + 180) % 360 - 180) > ra_span and radius_deg < 80:
-                continue
-            rng = np.random.default_rng([j + 10_000, i])
-            area = (360.0 / n_ra) * CELL_DEG * math.cos(math.radians(d0 + CELL_DEG / 2))
-            n = rng.poisson(STARS_PER_SQ_DEG * area)
-            ra = (i + rng.random(n)) * 360.0 / n_ra
-            dec = d0 + rng.random(n) * CELL_DEG
-            # N(<m) ~ 10^(0.35 m): inverse transform between the bright and faint limits.
-            u = rng.random(n)
-            lo, hi = 10 ** (0.35 * BRIGHT_MAG), 10 ** (0.35 * FAINT_MAG)
-            mag = np.log10(lo + u * (hi - lo)) / 0.35
-            rows.append(np.column_stack([ra, dec, mag]))
-    if not rows:
-        return np.zeros((0, 3))
-    stars = np.vstack(rows)
-    keep = [
-        _separation_deg(ra_deg, dec_deg, float(r), float(d)) <= radius_deg for r, d in stars[:, :2]
-    ]
-    return stars[np.asarray(keep, dtype=bool)]
+    """The simulated sky around a position as rows of (ra, dec, mag)."""
+    stars = synthetic.sky_catalog(ra_deg, dec_deg, radius_deg)
+    return np.column_stack([stars.ra_deg, stars.dec_deg, stars.mag])
 
 
 def render_frame(
     options: SimOptions, ra_deg: float, dec_deg: float, seconds: float, light: bool, seed: int
 ) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    h, w = options.height, options.width
-    electrons = np.full((h, w), options.sky_e_per_s * seconds if light else 0.0)
-    if light:
-        transmission = 1.0 - 0.9 * options.cloud_pct / 100.0
-        radius = math.hypot(w, h) * options.pixel_scale_arcsec / 3600.0 / 2 + 0.01
-        stars = catalog_near(ra_deg, dec_deg, radius)
-        if len(stars):
-            x, y = _project(options, ra_deg, dec_deg, stars[:, 0], stars[:, 1])
-            flux = seconds * transmission * 10 ** (-0.4 * (stars[:, 2] - options.zero_point))
-            _add_stars(electrons, x, y, flux, options.fwhm_px)
-    noisy = rng.poisson(np.clip(electrons, 0, None)).astype(float)
-    noisy += rng.normal(0.0, options.read_noise_e, (h, w))
-    adu = options.bias_adu + noisy / options.gain
-    return np.clip(np.round(adu), 0, 65535).astype(np.uint16)
-
-
-def _project(
-    options: SimOptions, ra0: float, dec0: float, ra: np.ndarray, dec: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gnomonic (TAN) projection to 0-based pixel coordinates, x along -RA as in the header."""
-    a0, d0 = math.radians(ra0), math.radians(dec0)
-    a, d = np.radians(ra), np.radians(dec)
-    cos_c = math.sin(d0) * np.sin(d) + math.cos(d0) * np.cos(d) * np.cos(a - a0)
-    xi = np.cos(d) * np.sin(a - a0) / cos_c
-    eta = (math.cos(d0) * np.sin(d) - math.sin(d0) * np.cos(d) * np.cos(a - a0)) / cos_c
-    scale = math.radians(options.pixel_scale_arcsec / 3600.0)
-    x = (options.width - 1) / 2.0 - xi / scale
-    y = (options.height - 1) / 2.0 + eta / scale
-    return np.where(cos_c > 0, x, -1e9), np.where(cos_c > 0, y, -1e9)
-
-
-def _add_stars(
-    image: np.ndarray, x: np.ndarray, y: np.ndarray, flux: np.ndarray, fwhm: float
-) -> None:
-    sigma = fwhm / 2.3548
-    half = math.ceil(4 * sigma)
-    h, w = image.shape
-    for xc, yc, f in zip(x, y, flux, strict=True):
-        if not (-half <= xc < w + half and -half <= yc < h + half):
-            continue
-        x0, y0 = int(np.rint(xc)), int(np.rint(yc))
-        ys = np.arange(max(0, y0 - half), min(h, y0 + half + 1))
-        xs = np.arange(max(0, x0 - half), min(w, x0 + half + 1))
-        if not len(xs) or not len(ys):
-            continue
-        gy = np.exp(-0.5 * ((ys - yc) / sigma) ** 2)
-        gx = np.exp(-0.5 * ((xs - xc) / sigma) ** 2)
-        image[np.ix_(ys, xs)] += f * np.outer(gy, gx) / (2 * math.pi * sigma**2)
+    """One raw frame pointed at (ra, dec); clouds dim the stars (cloud_pct: 90% loss at 100)."""
+    camera = camera_of(options)
+    header = synthetic.wcs_header(camera, ra_deg, dec_deg)
+    stars = synthetic.sky_catalog(ra_deg, dec_deg, synthetic.field_radius_deg(camera))
+    transmission = 1.0 - 0.9 * options.cloud_pct / 100.0
+    return synthetic.render(
+        camera, header, stars, seconds, light=light, transmission=transmission, seed=seed
+    )

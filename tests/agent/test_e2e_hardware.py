@@ -314,7 +314,6 @@ def test_alpaca_site_observes_offline_star_fields_and_survives_a_failing_camera(
         assert config.dome.enabled and config.focuser.enabled
         agent = build_agent(config)
         try:
-            best_id = site["targets"][0][0]
             # 1. The light exposure fails (the renderer finds no catalog): camera error state.
             report = agent.cycle()
             assert report.observed == [] and report.queued == 0
@@ -327,12 +326,14 @@ def test_alpaca_site_observes_offline_star_fields_and_survives_a_failing_camera(
             assert _observations(base, site["key"]) == []
             assert not list((config.state_dir / "frames").glob("*.fits"))
 
-            # 2. Repaired: the next cycle observes real star fields and uploads them once.
+            # 2. Repaired: the next cycle observes real star fields and uploads them once; the
+            # target that failed waits its turn (failed_target_retry_minutes), the next one goes.
             with sqlite3.connect(catalog) as db:
                 db.execute("ALTER TABLE kept RENAME TO gaia_sources")
             report = agent.cycle()
             assert report.reasons == [], report.reasons
-            assert report.observed == [best_id] and report.queued == 2 and report.sent == 2
+            next_id = site["targets"][1][0]
+            assert report.observed == [next_id] and report.queued == 2 and report.sent == 2
             assert agent.devices.dome.status().properties["shutter"] == "open"  # type: ignore[union-attr]
             frames = sorted((config.state_dir / "frames").glob("*.fits"))
             assert len(frames) == 2
@@ -343,7 +344,7 @@ def test_alpaca_site_observes_offline_star_fields_and_survives_a_failing_camera(
             assert data.max() > np.median(data) + 2000  # stars from the catalog, not noise
             got = _observations(base, site["key"])
             assert len(got) == 2 and len({o["observation_id"] for o in got}) == 2
-            assert {(o["site_id"], o["target_id"]) for o in got} == {(SITE, best_id)}
+            assert {(o["site_id"], o["target_id"]) for o in got} == {(SITE, next_id)}
 
             # 3. The heartbeat carries every device's state, with their limits checked.
             agent.cycle()
