@@ -49,6 +49,19 @@ dome:                              # a dome or roll-off roof
 limits: {{}}                         # e.g. {{mount: {{altitude_deg: {{min: 10}}}}}}; outside: park
 
 alarms: []                         # e.g. - {{when: "wind_ms > 15", action: park}}
+
+failed_target_retry_minutes: 30    # after a device error the next target is tried first
+
+photometry:                        # local photometry of every frame, uploaded with it
+  enabled: true
+  # catalog: stars.csv             # id,ra_deg,dec_deg,V,R...; or tycho2-index, gaia-dr3, none
+  #                                 (default: synthetic with the simulator, else none = flux only)
+
+plans: []                          # your own plans, for mode sequential/repeat (docs/AGENT.md)
+# plans:
+#   - name: calibration
+#     sequence:
+#       - {{kind: dark, exposure_sec: 30, count: 10}}
 """
 
 
