@@ -19,7 +19,6 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import io
 import shutil
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness import api_server, emit, fresh_database
 from datas_core.science import catalogs, synthetic
+from datas_core.science.frame_io import fits_bytes
 from datas_core.science.reduce import ReductionOptions, reduce_frame
 
 RA, DEC = 120.0, 20.0
@@ -130,17 +130,6 @@ def bench_photutils(size: int) -> float:
     return median_seconds(run, repeats=2)
 
 
-def _fits_bytes(image: np.ndarray, header: dict[str, Any]) -> bytes:
-    from astropy.io import fits
-
-    hdu = fits.PrimaryHDU(image)
-    for key, value in header.items():
-        hdu.header[key] = value
-    buffer = io.BytesIO()
-    hdu.writeto(buffer)
-    return buffer.getvalue()
-
-
 def end_to_end(frames: int, batch_size: int, runs_per_tick: int) -> dict[str, Any]:
     """Upload `frames` 2k x 2k frames and wait until the daemon's runs reduced all of them."""
     from datas_core.db import make_engine, make_session_factory, session_scope
@@ -153,7 +142,7 @@ def end_to_end(frames: int, batch_size: int, runs_per_tick: int) -> dict[str, An
     for k in range(frames):  # distinct bytes: every upload is a new frame
         varied = image.copy()
         varied[0, k % 2048] ^= 1 + k // 2048
-        bodies.append(_fits_bytes(varied, header))
+        bodies.append(fits_bytes(varied, header))
     with fresh_database("sqlite") as url, tempfile.TemporaryDirectory() as home:
         engine = make_engine(url)
         with session_scope(make_session_factory(engine)) as s:

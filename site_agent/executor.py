@@ -482,16 +482,11 @@ class Agent:
         return record
 
     def _save_frame(self, frame: Any, observation_id: str) -> Path:
-        from astropy.io import fits
+        from datas_core.science.frame_io import write_fits
 
         self.frames_dir.mkdir(parents=True, exist_ok=True)
-        header = fits.Header()
-        for key, value in frame.header.items():
-            header[key] = value
-        header["OBSID"] = observation_id
-        path = self.frames_dir / f"{observation_id}.fits"
-        fits.PrimaryHDU(frame.data, header=header).writeto(path, overwrite=True)
-        return path
+        header = {**frame.header, "OBSID": observation_id}
+        return write_fits(self.frames_dir / f"{observation_id}.fits", frame.data, header)
 
 
 class _Unsafe(Exception):

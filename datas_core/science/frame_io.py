@@ -191,3 +191,22 @@ def _exptime(cards: dict[str, Any], header_map: dict[str, str]) -> float:
             f"no usable exposure time (EXPTIME={value!r}); write EXPTIME in seconds (> 0)",
         )
     return seconds
+
+
+def fits_hdu(data: NDArray[Any], header: dict[str, Any]) -> fits.PrimaryHDU:
+    hdu = fits.PrimaryHDU(data)
+    for key, value in header.items():
+        hdu.header[key] = value
+    return hdu
+
+
+def fits_bytes(data: NDArray[Any], header: dict[str, Any]) -> bytes:
+    """A frame as the bytes of a FITS file (what a camera driver would write)."""
+    buffer = io.BytesIO()
+    fits_hdu(data, header).writeto(buffer)
+    return buffer.getvalue()
+
+
+def write_fits(path: Path, data: NDArray[Any], header: dict[str, Any]) -> Path:
+    fits_hdu(data, header).writeto(path, overwrite=True)
+    return path

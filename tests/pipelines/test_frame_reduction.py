@@ -3,13 +3,11 @@ frames become observations, bad ones get their reason, a failing one does not st
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from dagster import build_sensor_context, instance_for_test
 from fastapi.testclient import TestClient
 
@@ -18,6 +16,7 @@ from datas_core.db import session_scope
 from datas_core.db.models import Frame, Observation
 from datas_core.schemas.targets import TargetCreate
 from datas_core.science import synthetic
+from datas_core.science.frame_io import fits_bytes
 from datas_core.services import targets
 from datas_core.settings import get_settings
 from datas_pipelines.definitions import defs
@@ -28,15 +27,6 @@ from tests.science.framekit import frame_header, render_field
 
 CAMERA = synthetic.Camera(width=512, height=512)
 RA, DEC = 120.0, 20.0
-
-
-def _fits_bytes(image: np.ndarray, header: dict[str, Any]) -> bytes:
-    hdu = fits.PrimaryHDU(image)
-    for key, value in header.items():
-        hdu.header[key] = value
-    buffer = io.BytesIO()
-    hdu.writeto(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -92,7 +82,7 @@ def test_sensor_claims_a_batch_and_one_run_reduces_it(pipeline_env, db_url: str)
     for name, (image, header) in uploads.items():
         r = client.post(
             "/api/v1/frames",
-            files={"file": (f"{name}.fits", _fits_bytes(image, header), "application/fits")},
+            files={"file": (f"{name}.fits", fits_bytes(image, header), "application/fits")},
             data={"site_id": "site-a", "target_id": str(target_id)},
             headers=bearer(keys.site_a),
         )

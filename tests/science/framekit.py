@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from astropy.io import fits
 
 from datas_core.science import synthetic
+from datas_core.science.frame_io import write_fits
+
+__all__ = ["frame_header", "render_field", "write_fits"]
 
 
 def frame_header(
@@ -57,11 +58,3 @@ def render_field(
     wcs = synthetic.wcs_header(camera, ra, dec)
     image = synthetic.render(camera, wcs, shown, seconds, transmission=transmission, seed=seed)
     return image, truth
-
-
-def write_fits(path: Path, image: np.ndarray, header: dict[str, Any]) -> Path:
-    hdu = fits.PrimaryHDU(image)
-    for key, value in header.items():
-        hdu.header[key] = value
-    hdu.writeto(path, overwrite=True)
-    return path
