@@ -37,6 +37,7 @@ def frames() -> None:
     help="auto: refit the header WCS, solve with astrometry.net when it is missing or wrong.",
 )
 @click.option("--expected-zero-point", type=float, default=None, help="For the clouds flag.")
+@click.option("--colour", default=None, help="Fit a colour term on two catalog bands, e.g. B-V.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def reduce_command(
     fits_file: Path,
@@ -49,6 +50,7 @@ def reduce_command(
     pixel_scale: float | None,
     solve: str,
     expected_zero_point: float | None,
+    colour: str | None,
     as_json: bool,
 ) -> None:
     """Validate, solve, measure and calibrate FITS_FILE; print sources, WCS, zero point, target
@@ -57,6 +59,12 @@ def reduce_command(
     from datas_core.science.frame_io import FrameRejected
     from datas_core.science.reduce import ReductionOptions, reduce_frame
 
+    colour_bands = None
+    if colour is not None:
+        parts = colour.split("-")
+        if len(parts) != 2 or not all(parts):
+            raise click.UsageError(f"--colour {colour!r}: give two catalog bands, e.g. B-V")
+        colour_bands = (parts[0], parts[1])
     if (target_ra is None) != (target_dec is None):
         raise click.UsageError("give both --target-ra and --target-dec, or neither")
     try:
@@ -73,6 +81,7 @@ def reduce_command(
         pixel_scale_arcsec=pixel_scale,
         solve=solve,  # type: ignore[arg-type]
         expected_zero_point=expected_zero_point,
+        colour=colour_bands,
     )
     try:
         result = reduce_frame(fits_file, options)

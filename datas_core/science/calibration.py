@@ -22,6 +22,9 @@ class ZeroPoint:
     n_rejected: int
     colour_term: float | None = None
     colour_index: str | None = None
+    # With a colour term, `value` is the zero point at this colour (the calibration stars'
+    # median): a star of colour c gets m_inst + value + colour_term * (c - colour_reference).
+    colour_reference: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -32,6 +35,9 @@ class ZeroPoint:
             "n_rejected": self.n_rejected,
             "colour_term": None if self.colour_term is None else round(self.colour_term, 5),
             "colour_index": self.colour_index,
+            "colour_reference": None
+            if self.colour_reference is None
+            else round(self.colour_reference, 4),
         }
 
 
@@ -94,6 +100,10 @@ def fit_zero_point(
         )
     var = base_var[use] + scatter**2
     error = float(1.0 / math.sqrt(np.sum(1.0 / var)))
+    reference = None
+    if colour is not None:
+        reference = float(np.median(colour[use]))
+        value += slope * reference
     return ZeroPoint(
         value=value,
         error=error,
@@ -102,6 +112,7 @@ def fit_zero_point(
         n_rejected=n_total - int(use.sum()),
         colour_term=slope if colour is not None else None,
         colour_index=colour_index if colour is not None else None,
+        colour_reference=reference,
     )
 
 
@@ -143,10 +154,13 @@ def differential(
     offset = comp_cat - comp_inst
     use = ok.copy()
     for _ in range(5):
-        w = 1.0 / comp_inst_err[use] ** 2
-        mean = float(np.sum(w * offset[use]) / np.sum(w))
-        spread = max(float(np.std(offset[use])), 1e-3) if use.sum() > 3 else np.inf
-        use_next = ok & (np.abs(offset - mean) <= clip_sigma * np.hypot(comp_inst_err, spread))
+        # robust centre and spread (median, MAD): one variable star must not hide itself
+        centre = float(np.median(offset[use]))
+        spread = (
+            1.4826 * float(np.median(np.abs(offset[use] - centre))) if use.sum() > 3 else np.inf
+        )
+        spread = max(spread, 1e-3)
+        use_next = ok & (np.abs(offset - centre) <= clip_sigma * np.hypot(comp_inst_err, spread))
         if use_next.sum() < 1 or np.array_equal(use_next, use):
             break
         use = use_next

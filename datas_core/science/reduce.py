@@ -59,6 +59,7 @@ class ReductionOptions:
     aperture_mm: float | None = None  # for the scintillation floor
     airmass: float | None = None
     limits: quality.QualityLimits = field(default_factory=quality.QualityLimits)
+    colour: tuple[str, str] | None = None  # e.g. ("B", "V"): fit a colour term on B-V
     threshold_sigma: float = 5.0
 
 
@@ -234,7 +235,16 @@ def reduce_frame(
         band = _pick_band(options.band or frame.filter, catalog_stars)
         if band is not None:
             zp, calib_ids, match = _zero_point(
-                sources, catalog_stars, band, fit, frame.exptime, saturated, clean, target_xy, shape
+                sources,
+                catalog_stars,
+                band,
+                fit,
+                frame.exptime,
+                saturated,
+                clean,
+                target_xy,
+                shape,
+                options.colour,
             )
     clock.lap("calibrate")
 
@@ -380,6 +390,7 @@ def _zero_point(
     clean: NDArray[np.bool_],
     target_xy: tuple[float, float] | None,
     shape: tuple[int, int],
+    colour: tuple[str, str] | None = None,
 ) -> tuple[calibration.ZeroPoint | None, list[str], tuple[NDArray[np.intp], NDArray[np.intp]]]:
     cx, cy = tan.sky_to_pixel(fit.wcs, stars.ra_deg, stars.dec_deg)
     ok = np.isfinite(cx)
@@ -401,8 +412,17 @@ def _zero_point(
     i_s, j_c = i_s[usable], j_c[usable]
     m_inst, m_err = calibration.instrumental(sources.flux[i_s], sources.flux_err[i_s], exptime)
     cat_err = stars.mag_errors.get(band)
+    colour_values, colour_name = None, None
+    if colour is not None and colour[0] in stars.mags and colour[1] in stars.mags:
+        colour_values = stars.mags[colour[0]][j_c] - stars.mags[colour[1]][j_c]
+        colour_name = f"{colour[0]}-{colour[1]}"
     zp = calibration.fit_zero_point(
-        m_inst, m_err, stars.mags[band][j_c], None if cat_err is None else cat_err[j_c]
+        m_inst,
+        m_err,
+        stars.mags[band][j_c],
+        None if cat_err is None else cat_err[j_c],
+        colour=colour_values,
+        colour_index=colour_name,
     )
     return zp, [stars.ids[j] for j in j_c], (i_s, j_c)
 

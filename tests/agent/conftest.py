@@ -49,6 +49,14 @@ def night_site(db_url: str) -> Iterator[dict]:
         )
         s.flush()
         ids = [t.target_id for t in made]
+        positions = [(t.target_id, t.ra_deg, t.dec_deg) for t in made]
         _, key = auth.create_key(s, KeyCreate(role="site", site_id="sim"))
-    yield {"engine": engine, "key": key, "target_ids": ids, "db_url": db_url}
+    yield {
+        "engine": engine,
+        "key": key,
+        "target_ids": ids,
+        "positions": positions,
+        "longitude": lon,
+        "db_url": db_url,
+    }
     engine.dispose()

@@ -17,7 +17,7 @@ from datas_core.db.models import Frame, Observation, Target
 from datas_core.settings import get_settings
 from site_agent.config import ConfigError, SiteConfig, load_config
 from site_agent.devices.simulator import SimOptions, simulator_devices
-from site_agent.executor import TRANSITIONS, Agent
+from site_agent.executor import TRANSITIONS, Agent, Location
 from site_agent.server_client import ServerClient
 
 
@@ -238,3 +238,48 @@ def test_uploaded_frames_are_reduced_by_the_pipeline_into_a_light_curve(
             headers={"Authorization": f"Bearer {night_site['key']}"},
         ).json()
         assert curve["total"] == 4 and all(r["bjd_tdb"] > 2_460_000 for r in curve["rows"])
+
+
+def test_disk_full_parks_and_a_full_outbox_stops_observing_without_losing_anything(
+    night_site: dict, tmp_path: Path
+) -> None:
+    import shutil
+
+    free_mb = shutil.disk_usage(tmp_path).free / 1024 / 1024
+    with api_server(night_site["db_url"]) as base:
+        # less free disk than the limit: unsafe, park, nothing observed
+        config = _config(base, night_site["key"], tmp_path)
+        config.safety.min_free_disk_mb = free_mb * 10
+        agent = _agent(config, base, night_site["key"])
+        report = agent.cycle()
+        assert report.observed == [] and agent.state == "safe-hold"
+        assert any("free disk" in r for r in report.reasons)
+        agent.close()
+    # offline with an outbox that can hold almost nothing: the first record fits, then observing
+    # stops with the reason, and what was queued stays queued
+    config = _config(base, night_site["key"], tmp_path / "b", outbox={"max_mb": 0.001})
+    agent = _agent(config, base, night_site["key"])
+    agent.location = Location(0.0, night_site["longitude"], 20.0)
+    agent.cache.store(
+        [
+            {
+                "target_id": t,
+                "name": f"Z{i}",
+                "ra_deg": ra,
+                "dec_deg": dec,
+                "exposure_plan": {"filter": "V", "exposure_sec": 20, "count": 2},
+            }
+            for i, (t, ra, dec) in enumerate(night_site["positions"])
+        ],
+        agent.clock(),
+    )
+    queued = 0
+    for _ in range(4):  # each cycle queues two frames until the outbox is full
+        report = agent.cycle()
+        queued += report.queued
+        if report.reasons:
+            break
+    assert report.server_reachable is False and agent.state in ("safe-hold", "error")
+    assert any("outbox" in r for r in report.reasons), report.reasons
+    assert agent.outbox.stats()["pending"] == queued >= 1
+    agent.close()
