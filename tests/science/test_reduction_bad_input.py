@@ -51,10 +51,16 @@ def test_not_fits_truncated_and_table_only_files_are_rejected(
     assert _reason(table)[0] == "no_image"
 
 
-def test_gzipped_frames_are_read(good_frame: Path, tmp_path: Path) -> None:
+def test_gzipped_and_tile_compressed_frames_are_read(good_frame: Path, tmp_path: Path) -> None:
     packed = tmp_path / "good.fits.gz"
     packed.write_bytes(gzip.compress(good_frame.read_bytes()))
     assert load_frame(packed).exptime == 30.0
+    with fits.open(good_frame) as hdus:
+        data, header = hdus[0].data, hdus[0].header
+        tiled = tmp_path / "good.fits.fz"
+        fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(data, header)]).writeto(tiled)
+    frame = load_frame(tiled)
+    assert frame.exptime == 30.0 and np.array_equal(frame.data, data.astype(np.float32))
 
 
 @pytest.mark.parametrize(
