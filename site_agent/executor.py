@@ -293,26 +293,13 @@ class Agent:
         ]
         if not candidates:
             return None
-        plan_s = [_plan_seconds(t) for t in candidates]
-        ok = self._observable(now, [(t["ra_deg"], t["dec_deg"]) for t in candidates], plan_s)
-        for target, fits in zip(candidates, ok, strict=True):
-            if fits:
-                plan = target.get("exposure_plan") or {}
-                expose = {
-                    "filter": plan.get("filter") or "V",
-                    "exposure_sec": float(plan.get("exposure_sec") or 30.0),
-                    "count": int(plan.get("count") or 1),
-                }
-                ra, dec = float(target["ra_deg"]), float(target["dec_deg"])
-                return Job(
-                    key=f"target:{target['target_id']}",
-                    name=str(target["name"]),
-                    target_id=int(target["target_id"]),
-                    ra_deg=ra,
-                    dec_deg=dec,
-                    actions=[("slew", {"ra_deg": ra, "dec_deg": dec}), ("expose", expose)],
-                )
-        return None
+        jobs = [_network_target_job(t) for t in candidates]
+        ok = self._observable(
+            now,
+            [(float(j.ra_deg or 0.0), float(j.dec_deg or 0.0)) for j in jobs],
+            [plan_seconds(j.actions) for j in jobs],
+        )
+        return next((job for job, fits in zip(jobs, ok, strict=True) if fits), None)
 
     def _local_job(self, now: float) -> Job | None:
         mode = "repeat" if self.config.mode == "repeat" else "sequential"
@@ -504,9 +491,23 @@ def _local_photometry(config: SiteConfig) -> Any:
     return LocalPhotometry(catalog, config.photometry.band)
 
 
-def _plan_seconds(target: dict[str, Any]) -> float:
+def _network_target_job(target: dict[str, Any]) -> Job:
+    """A ranked target as actions: slew there, then its exposure plan."""
     plan = target.get("exposure_plan") or {}
-    return float(plan.get("count") or 1) * (float(plan.get("exposure_sec") or 30.0) + 10) + 60
+    expose = {
+        "filter": plan.get("filter") or "V",
+        "exposure_sec": float(plan.get("exposure_sec") or 30.0),
+        "count": int(plan.get("count") or 1),
+    }
+    ra, dec = float(target["ra_deg"]), float(target["dec_deg"])
+    return Job(
+        key=f"target:{target['target_id']}",
+        name=str(target["name"]),
+        target_id=int(target["target_id"]),
+        ra_deg=ra,
+        dec_deg=dec,
+        actions=[("slew", {"ra_deg": ra, "dec_deg": dec}), ("expose", expose)],
+    )
 
 
 def _weather_fields(status: DeviceStatus | None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -256,9 +257,8 @@ def _usual_zero_point(session: Session, site_id: str, band: Any) -> float | None
         .order_by(Observation.observed_at.desc())
         .limit(50)
     ).all()
-    clear = sorted(zp for zp, flags in rows if "clouds" not in (flags or []) and zp is not None)
+    clear = [zp for zp, flags in rows if "clouds" not in (flags or []) and zp is not None]
     if len(clear) < 5:
         return None
-    middle = len(clear) // 2
-    value = clear[middle] if len(clear) % 2 else (clear[middle - 1] + clear[middle]) / 2
+    value = statistics.median(clear)
     return value if math.isfinite(value) else None
