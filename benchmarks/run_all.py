@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["api_targets.py", "ingest.py", "scheduler.py", "agent.py", "reduction.py"]
+SCRIPTS = [
+    "api_targets.py",
+    "ingest.py",
+    "scheduler.py",
+    "agent.py",
+    "reduction.py",
+    "login_flood.py",
+]
 
 if __name__ == "__main__":
     failed = [s for s in SCRIPTS if subprocess.call([sys.executable, str(HERE / s)]) != 0]

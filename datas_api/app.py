@@ -12,10 +12,13 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from datas_api import errors
+from datas_api import docs_ui, errors
 from datas_api.body_limit import BodySizeLimit
+from datas_api.deps import SESSION_COOKIE
+from datas_api.guards import RequestGuards
 from datas_api.routes import (
     alerts,
+    audit,
     auth,
     campaigns,
     frames,
@@ -59,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = app.state.object_store
         try:
             await run_in_threadpool(store.check)
+            removed = await run_in_threadpool(store.clean_incoming)
+            if removed:
+                log.info("removed %d partial upload(s) left by an earlier crash", removed)
             log.info("object store: %s", store.describe())
         except StorageError as exc:  # uploads answer 503 with the same advice until it is fixed
             log.error("object store %s is not usable: %s", store.describe(), exc)
@@ -74,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from local files by docs_ui
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -89,10 +97,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         path_limits={"/api/v1/frames": settings.max_frame_bytes},
     )
+    # Outermost: refused requests never reach the body reader or a route.
+    app.add_middleware(RequestGuards, cookie_name=SESSION_COOKIE, public_url=settings.public_url)
+    docs_ui.install(app)
     app.state.object_store = store_from_settings(settings)
     for module in (health, targets, sites, observations, frames, campaigns, alerts, auth):
         app.include_router(module.router)
     app.include_router(lightcurves.router)
+    app.include_router(audit.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, Any]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from datas_api.body_limit import BodyTooLarge, too_large_body
 from datas_core import errors
 from datas_core.storage import ObjectMissing, StorageError
+
+log = logging.getLogger("datas.api")
 
 STATUS = {
     errors.TooLarge: 413,
@@ -21,6 +25,7 @@ STATUS = {
     errors.InvalidInput: 422,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.TooManyRequests: 429,
 }
 
 
@@ -38,6 +43,18 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "request"
 
 
+# Values under these names are never echoed back (they end up in logs and screenshots).
+SECRET_NAMES = ("password", "secret", "token", "key")
+
+
+def _may_echo(err: dict[str, Any]) -> bool:
+    loc = [str(p).lower() for p in err.get("loc", ())]
+    if any(s in part for part in loc for s in SECRET_NAMES):
+        return False
+    # A whole object (a model-level error) may hold a password: never echo containers.
+    return not isinstance(err.get("input"), (dict, list))
+
+
 def describe_validation(errs: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     details = []
     for err in errs:
@@ -49,7 +66,7 @@ def describe_validation(errs: list[Any]) -> tuple[str, list[dict[str, Any]]]:
         msg = err.get("msg", "invalid")
         if err.get("type") == "missing":
             msg = "this field is required"
-        elif "input" in err and err.get("type") not in ("extra_forbidden",):
+        elif "input" in err and err.get("type") != "extra_forbidden" and _may_echo(err):
             msg = f"{msg} (got {err['input']!r})"[:300]
         elif err.get("type") == "extra_forbidden":
             msg = "unknown field; check the spelling against /openapi.json"
@@ -64,6 +81,8 @@ def install(app: FastAPI) -> None:
     async def _domain(_: Request, exc: errors.DatasError) -> JSONResponse:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, errors.TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )
@@ -108,6 +127,38 @@ def install(app: FastAPI) -> None:
             error_body("storage_unavailable", f"{exc}; nothing was stored, retry later"),
             status_code=503,
             headers={"Retry-After": "30"},
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # Input rules (datas_core.schemas.common) should have refused it: log to find the gap.
+        log.warning("the database refused a value: %s", exc.orig)
+        return JSONResponse(
+            error_body(
+                "invalid_input",
+                "a value in the request cannot be stored (out of range or not valid text); "
+                "nothing was changed",
+            ),
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.error(
+            "unexpected error %s on %s %s",
+            incident,
+            request.method,
+            request.url.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                f"the server failed on this request (incident {incident}); nothing was changed "
+                "that was not already confirmed. Retry later, or report the incident id",
+            ),
+            status_code=500,
         )
 
     @app.exception_handler(OperationalError)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.progress import Progress
 
+from datas_cli.audit import record_cli
 from datas_cli.common import (
     _settings,
     db_session,
@@ -25,7 +26,7 @@ from datas_cli.common import (
 @click.version_option(package_name="datas")
 def cli() -> None:
     """DATAS operator tools: database, server, keys, users, sites, targets, campaigns, schedule,
-    frames."""
+    frames, audit."""
 
 
 # --- db -------------------------------------------------------------------------------------
@@ -90,6 +91,8 @@ def keys_create(role: str, site_id: str | None, name: str | None, as_json: bool)
             KeyCreate(role=role, site_id=site_id, name=name),  # type: ignore[arg-type]
         )
         key_id, stored_role, stored_site = row.key_id, row.role, row.site_id
+        detail = {"role": row.role, "site_id": row.site_id, "name": row.name}  # never the secret
+        record_cli(session, "key.create", "api_key", key_id, detail)
     if as_json:
         click.echo(
             json.dumps(
@@ -113,6 +116,8 @@ def keys_revoke(key_id: str) -> None:
 
     with db_session() as session:
         row = auth.revoke_key(session, key_id)
+        detail = {"role": row.role, "site_id": row.site_id, "name": row.name}
+        record_cli(session, "key.revoke", "api_key", row.key_id, detail)
         click.echo(f"revoked {row.key_id} ({row.role}) at {row.revoked_at:%Y-%m-%d %H:%M:%S}Z")
 
 
@@ -160,6 +165,8 @@ def users_create(username: str, role: str, password_stdin: bool, as_json: bool) 
             UserCreate(username=username, password=password, role=role),  # type: ignore[arg-type]
         )
         row = dump(UserOut, user)
+        detail = {"username": user.username, "role": user.role}  # never the password
+        record_cli(session, "user.create", "user", user.user_id, detail)
     emit([row], ["user_id", "username", "role", "created_at"], as_json, "user created")
 
 
@@ -199,6 +206,8 @@ def sites_add(site_id: str, filters: str, as_json: bool, **fields: Any) -> None:
             session, SiteCreate(site_id=site_id, filters=filter_list, **fields)
         )
         row = dump(SiteOut, site)
+        detail = {"name": site.name, "latitude": site.latitude, "longitude": site.longitude}
+        record_cli(session, "site.create", "site", site.site_id, detail)
     emit([row], ["site_id", "name", "latitude", "longitude", "filters"], as_json, "site added")
 
 
@@ -263,7 +272,10 @@ def targets_add(
         **kw,
     )
     with db_session() as session:
-        row = dump(TargetOut, target_service.create_target(session, item))
+        target = target_service.create_target(session, item)
+        row = dump(TargetOut, target)
+        detail = {"name": target.name, "ra_deg": target.ra_deg, "dec_deg": target.dec_deg}
+        record_cli(session, "target.create", "target", target.target_id, detail)
     emit([row], ["target_id", "name", "ra_deg", "dec_deg", "priority"], as_json, "target added")
 
 
@@ -292,6 +304,9 @@ def targets_import(csv_file: Path, skip_bad_rows: bool, as_json: bool) -> None:
             skip_bad_rows=skip_bad_rows,
             progress=lambda n: progress.advance(task, n),
         )
+        if report.applied and report.imported:
+            detail = {"file": csv_file.name, "rows": report.rows, "imported": report.imported}
+            record_cli(session, "target.import", "target", None, detail)
     if as_json:
         click.echo(
             json.dumps(
@@ -359,9 +374,11 @@ def campaigns_add(name: str, as_json: bool, **kw: Any) -> None:
     from datas_core.services import campaigns as campaign_service
 
     with db_session() as session:
-        row = dump(
-            CampaignOut, campaign_service.create_campaign(session, CampaignCreate(name=name, **kw))
-        )
+        item = CampaignCreate(name=name, **kw)
+        campaign = campaign_service.create_campaign(session, item)
+        row = dump(CampaignOut, campaign)
+        detail = item.model_dump(mode="json")
+        record_cli(session, "campaign.create", "campaign", campaign.campaign_id, detail)
     emit([row], ["campaign_id", "name", "redundancy", "priority_boost"], as_json, "campaign added")
 
 
@@ -371,6 +388,7 @@ def campaigns_add(name: str, as_json: bool, **kw: Any) -> None:
 @friendly_errors
 def campaigns_add_targets(campaign: str, target_refs: tuple[str, ...]) -> None:
     """Add targets (by id, name or alias) to a campaign (by id or name)."""
+    from datas_core.services import audit as audit_service
     from datas_core.services import campaigns as campaign_service
     from datas_core.services import targets as target_service
 
@@ -378,6 +396,8 @@ def campaigns_add_targets(campaign: str, target_refs: tuple[str, ...]) -> None:
         c = campaign_service.find_campaign(session, campaign)
         ids = [target_service.find_target(session, ref).target_id for ref in target_refs]
         added = campaign_service.add_targets(session, c.campaign_id, ids)
+        detail = audit_service.membership_detail(ids, added)
+        record_cli(session, "campaign.add_targets", "campaign", c.campaign_id, detail)
         click.echo(f"{added} target(s) added to {c.name!r} ({len(ids) - added} already in it)")
 
 
@@ -416,6 +436,8 @@ def demo_seed(as_json: bool) -> None:
 
     with db_session() as session:
         report = seed_demo(session)
+        if report.sites_added or report.targets_added or report.campaigns_added:
+            record_cli(session, "demo.seed", "network", None, asdict(report))
     if as_json:
         click.echo(json.dumps(asdict(report)))
     else:
@@ -426,11 +448,13 @@ def demo_seed(as_json: bool) -> None:
 
 
 def _register_up() -> None:
+    from datas_cli.audit import audit
     from datas_cli.frames import frames
     from datas_cli.schedule import schedule
     from datas_cli.up import up
 
     cli.add_command(up)
+    cli.add_command(audit)
     cli.add_command(schedule)
     cli.add_command(frames)
 

@@ -22,6 +22,7 @@ STOP_TIMEOUT_S = 15.0
 
 def _admin_key(session_factory_url: str, key_file: Path) -> str:
     """Reuse the key in .datas/admin.key if it is still valid, else mint a new one."""
+    from datas_cli.audit import record_cli
     from datas_core.db import make_engine, make_session_factory, session_scope
     from datas_core.errors import Unauthorized
     from datas_core.schemas.auth import KeyCreate
@@ -37,7 +38,9 @@ def _admin_key(session_factory_url: str, key_file: Path) -> str:
                         return key
                 except Unauthorized:
                     pass
-            _, key = auth.create_key(session, KeyCreate(role="admin", name="datas up (local)"))
+            row, key = auth.create_key(session, KeyCreate(role="admin", name="datas up (local)"))
+            detail = {"role": row.role, "site_id": None, "name": row.name}
+            record_cli(session, "key.create", "api_key", row.key_id, detail)
     finally:
         engine.dispose()
     key_file.write_text(key + "\n")
@@ -116,12 +119,17 @@ def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool) -> None:
     url = settings.resolved_database_url
     upgrade(url)
     if not no_demo:
+        from dataclasses import asdict
+
+        from datas_cli.audit import record_cli
         from datas_core.db import make_engine, make_session_factory, session_scope
         from datas_core.demo.seed import seed_demo
 
         engine = make_engine(url)
         with session_scope(make_session_factory(engine)) as session:
             report = seed_demo(session)
+            if report.sites_added or report.targets_added or report.campaigns_added:
+                record_cli(session, "demo.seed", "network", None, asdict(report))
         engine.dispose()
         if report.sites_added or report.targets_added:
             click.echo(

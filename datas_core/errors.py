@@ -38,3 +38,13 @@ class Forbidden(DatasError):
 
 class TooLarge(DatasError):
     code = "body_too_large"
+
+
+class TooManyRequests(DatasError):
+    """Refused for now (throttled or busy); `retry_after_seconds` says when to try again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = max(1, int(retry_after_seconds))

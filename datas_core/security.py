@@ -46,8 +46,17 @@ def hash_password(password: str) -> str:
     dk = hashlib.scrypt(
         password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, maxmem=2**26
     )
+    return _format(salt, dk)
+
+
+def _format(salt: bytes, dk: bytes) -> str:
     b64 = base64.b64encode
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(dk).decode()}"
+
+
+# Checked against when a login names no user: the same parameters as a real hash, so the check
+# costs the same, and a random digest (no password matches it). Building it hashes nothing.
+DUMMY_PASSWORD_HASH = _format(secrets.token_bytes(16), secrets.token_bytes(64))
 
 
 def verify_password(password: str, stored: str) -> bool:

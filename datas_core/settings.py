@@ -113,6 +113,35 @@ class Settings(BaseSettings):
     solve_cpu_seconds: float = Field(
         20.0, gt=0, le=600, description="CPU limit of one astrometry.net solve-field call."
     )
+    max_frame_pixels: int = Field(
+        200_000_000,
+        ge=1024,
+        description="Largest frame (pixels over all image HDUs) a reduction reads; a larger "
+        "declared size (or a decompression bomb) is rejected `too_large` before data is read.",
+    )
+    reduction_stale_minutes: float = Field(
+        30.0,
+        gt=0,
+        description="A frame claimed for reduction this long ago without a result (its worker "
+        "died) is offered again; the lost claim counts as an attempt.",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Failed logins per account or per client address within "
+        "DATAS_LOGIN_WINDOW_SECONDS before further tries are refused with 429.",
+    )
+    login_window_seconds: float = Field(
+        300.0, gt=0, description="Window over which failed logins are counted."
+    )
+    login_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Password checks run at once per worker (the rest wait, "
+        "bounded, or get 429): slow hashing never starves other requests.",
+    )
     aavso_obscode: str = Field(
         "DATAS",
         max_length=16,

@@ -1,5 +1,5 @@
 """`datas-agent`: the site owner's command (init, check, run, once, status, pause, resume, stop,
-discover)."""
+discover, outbox)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,11 @@ import click
 import httpx
 
 from datas_core import __version__
-from site_agent.config import ConfigError, SiteConfig, load_config
+from site_agent.cli_options import config_option
+from site_agent.cli_options import load as _load
+from site_agent.config import ConfigError, load_config
+from site_agent.outbox_cli import outbox
 from site_agent.template import render
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=Path("site.yaml"),
-    show_default=True,
-    help="The site's configuration file.",
-)
-
-
-def _load(path: Path) -> SiteConfig:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -72,6 +58,9 @@ def init(
     except ConfigError as exc:
         raise click.ClickException(f"the written file does not validate:\n{exc}") from exc
     click.echo(f"wrote {output}; check it with: datas-agent check -c {output}")
+
+
+main.add_command(outbox)
 
 
 @main.command()

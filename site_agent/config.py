@@ -64,6 +64,9 @@ class SafetyConfig(Strict):
 class OutboxConfig(Strict):
     max_mb: Annotated[float, Field(gt=0)] = 500.0
     upload_frames: bool = False
+    # Sends an item gets while the server fails it and accepts others, before it is set aside
+    # as dead (so one poisonous record cannot hold back the rest for ever).
+    max_tries: Annotated[int, Field(ge=1, le=1000)] = 8
 
 
 class SimulatorConfig(Strict):
@@ -222,6 +225,8 @@ class SiteConfig(Strict):
     device_deadline_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     # After a device error on a target, the next cycle tries the next one; this one waits.
     failed_target_retry_minutes: Annotated[float, Field(ge=0, le=1440)] = 30.0
+    # After an unexpected failure (a bug, an answer nobody foresaw): parked this long, then retry.
+    error_holdoff_seconds: Annotated[float, Field(ge=0, le=86400)] = 300.0
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     simulator: SimulatorConfig = Field(default_factory=SimulatorConfig)

@@ -68,6 +68,7 @@ def status_of(agent: Any) -> dict[str, Any]:
         "safe": None if verdict is None else verdict.safe,
         "reasons": [] if verdict is None else verdict.reasons,
         "outbox": agent.outbox.stats(),
+        "agent": agent.health.as_dict(),
     }
 
 

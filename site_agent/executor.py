@@ -3,13 +3,16 @@
 One `cycle()` does: heartbeat and outbox drain when due (best effort: the network may be gone),
 safety, target selection (server list or the cached one, re-checked locally), slew, the
 exposure plan frame by frame, and queuing each observation in the outbox. Unsafe at any point
-means park and wait; a device error means park and report.
+means park and wait; a device error means park and report. Anything unexpected (a bug, an answer
+nobody foresaw) means error, park, and a retry after `error_holdoff_seconds`: a cycle never
+leaves the machine in a state the next cycle cannot leave.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 import time
 import uuid
@@ -24,12 +27,14 @@ from datas_core.sky.altaz import ApparentPlaces, airmass
 from datas_core.sky.night import sun_altitude_grid_deg
 from site_agent.config import LocalPlan, SiteConfig
 from site_agent.devices.base import DeviceError, Devices, DeviceStatus, with_deadline
+from site_agent.health import AgentHealth, json_safe
 from site_agent.local_plans import LocalQueue, plan_actions, plan_seconds
 from site_agent.outbox import Outbox, OutboxFull
 from site_agent.safety import SafetyMonitor, Verdict
 from site_agent.server_client import ServerClient, ServerRejected, ServerUnavailable
 from site_agent.target_cache import TargetCache
-from site_agent.uploader import drain_frames, drain_observations
+from site_agent.target_list import NetworkTarget, TargetListError, read_entries, read_target_list
+from site_agent.uploader import DrainReport, drain_frames, drain_observations
 
 log = logging.getLogger("datas.agent")
 
@@ -45,9 +50,16 @@ TRANSITIONS: dict[str, set[str]] = {
     "safe-hold": {"ready", "safe-hold", "parking", "error"},
     "error": {"parking", "ready", "error"},
 }
+# States a cycle passes through and must never end in; found at the start of a cycle, the last
+# one was cut short.
+IN_FLIGHT = {"selecting", "slewing", "exposing", "uploading", "parking"}
 
 
 class IllegalTransition(Exception):
+    pass
+
+
+class CycleInterrupted(Exception):
     pass
 
 
@@ -115,6 +127,9 @@ class Agent:
         self.skip_until: dict[str, float] = {}
         self.photometry = _local_photometry(config)
         self.history: list[tuple[float, str, str]] = []  # (time, from, to)
+        self.health = AgentHealth()
+        self.uploads_held_until = -float("inf")  # after the server refused the key
+        self._checked: Verdict | None = None  # this cycle's safety verdict, once it has one
 
     def close(self) -> None:
         self.client.close()
@@ -129,6 +144,15 @@ class Agent:
             self.history.append((self.clock(), self.state, new))
         self.state = new
 
+    def _enter_error(self, why: str) -> None:
+        """Every state may go to error; an unknown one (a bug) is overridden, never kept."""
+        if "error" in TRANSITIONS.get(self.state, set()):
+            self.goto("error", why)
+            return
+        log.error("state %s is unknown; forcing error (%s)", self.state, why)
+        self.history.append((self.clock(), self.state, "error"))
+        self.state = "error"
+
     # -- inputs ----------------------------------------------------------------------------
     def site_location(self) -> Location:
         """From the server, cached on disk so an offline start still knows where it is."""
@@ -136,21 +160,19 @@ class Agent:
             return self.location
         path = self.config.state_dir / "site.json"
         try:
-            site = self.client._call("GET", f"/api/v1/sites/{self.config.site_id}")
+            site = self.client.site(self.config.site_id)
+            location = _location(site)
             path.write_text(json.dumps(site))
-        except (ServerUnavailable, ServerRejected) as exc:
-            if not path.exists():
+        except (ServerUnavailable, ServerRejected, ValueError) as exc:
+            try:
+                location = _location(json.loads(path.read_text()))
+            except (OSError, ValueError) as cached:
                 raise DeviceError(
-                    f"the site's position is unknown: the server is unreachable ({exc}) and "
-                    f"no cached copy exists in {path}"
+                    f"the site's position is unknown: the server did not give it ({exc}) and "
+                    f"the cached copy in {path} is unusable ({cached})"
                 ) from exc
-            site = json.loads(path.read_text())
-        self.location = Location(
-            float(site["latitude"]),
-            float(site["longitude"]),
-            float(site.get("altitude_limit_deg") or 20.0),
-        )
-        return self.location
+        self.location = location
+        return location
 
     def sun_altitude(self, when: float) -> float:
         loc = self.site_location()
@@ -173,8 +195,20 @@ class Agent:
     # -- one cycle ---------------------------------------------------------------------------
     def cycle(self) -> CycleReport:
         report = CycleReport(state=self.state)
+        self._checked = None
+        try:
+            self._cycle(report)
+        except Exception as exc:  # a bug or an unforeseen answer must never wedge the loop
+            self._fail(exc, report)
+        report.state = self.state
+        return report
+
+    def _cycle(self, report: CycleReport) -> None:
+        if self.state in IN_FLIGHT:
+            raise CycleInterrupted(f"the previous cycle stopped while {self.state}")
         now = self.clock()
         verdict, statuses = self.verdict()
+        self._checked = verdict
         self._heartbeat(now, verdict, statuses, report)
         self._drain(report)
         if self.state == "starting":
@@ -182,16 +216,19 @@ class Agent:
         if not verdict.safe or self.paused:
             self._park_and_hold(verdict.reasons or ["paused by the owner"])
             report.reasons = verdict.reasons or ["paused"]
-            report.state = self.state
-            return report
+            return
+        if self.health.holding(now):
+            left = (self.health.retry_at or now) - now
+            report.reasons = [f"{self.health.error}; observing again in {left:.0f} s"]
+            return
         if self.state in ("parked", "safe-hold", "error"):
-            self.goto("ready", "safe again")
+            self.goto("ready", "retrying after an error" if self.health.error else "safe again")
         self.goto("selecting")
         target = self._select(now, report)
         if target is None:
             self.goto("ready", "nothing observable")
-            report.state = self.state
-            return report
+            self.health.recovered()
+            return
         try:
             self._observe(target, report)
         except _Unsafe as exc:
@@ -205,27 +242,63 @@ class Agent:
             self._park_and_hold([str(exc)])
             report.reasons.append(str(exc))
         self._drain(report)
-        report.state = self.state
-        return report
+        self.health.recovered()
+
+    def _fail(self, exc: Exception, report: CycleReport) -> None:
+        """Error, park, and hold off before observing again; the heartbeat says why."""
+        where = self.state
+        reason = f"{type(exc).__name__} while {where}: {exc}"[:500]
+        log.error("unexpected failure: %s", reason, exc_info=exc)
+        now = self.clock()
+        self.health.failed(reason, now + self.config.error_holdoff_seconds)
+        report.reasons.append(reason)
+        try:
+            self._enter_error(reason)
+            if self._park(reason):
+                self.goto("error", "holding off after the failure")
+        except Exception as again:  # parking itself failed oddly: stay in error, retry next cycle
+            log.error("could not park after the failure: %s", again, exc_info=again)
+            self._enter_error(f"park failed: {again}")
+        try:
+            self._heartbeat(now, self._checked, self._statuses(), report, force=True)
+        except Exception as again:  # reporting must not be what stops the agent
+            log.error("could not report the failure: %s", again, exc_info=again)
+
+    def _statuses(self) -> dict[str, DeviceStatus]:
+        try:
+            return self.devices.statuses()
+        except Exception as exc:
+            return {"devices": DeviceStatus("devices", "error", f"{type(exc).__name__}: {exc}")}
 
     def _heartbeat(
-        self, now: float, verdict: Verdict, statuses: dict[str, DeviceStatus], report: CycleReport
+        self,
+        now: float,
+        verdict: Verdict | None,
+        statuses: dict[str, DeviceStatus],
+        report: CycleReport,
+        force: bool = False,
     ) -> None:
-        if now - self.last_heartbeat < self.config.heartbeat_seconds:
+        if not force and now - self.last_heartbeat < self.config.heartbeat_seconds:
             return
         weather_status = statuses.get("weather")
+        reasons = list(verdict.reasons) if verdict else []
+        if self.health.error:
+            reasons.append(self.health.error)
         payload = {
             "state": self.state,
-            "weather": {
-                "safe": verdict.safe and not self.paused,
+            "weather": {  # no verdict (the check itself failed): unknown, not safe
+                "safe": None if verdict is None else verdict.safe and not self.paused,
                 **_weather_fields(weather_status),
             },
-            "devices": {name: s.as_dict() for name, s in statuses.items()},
+            "devices": {
+                **{name: s.as_dict() for name, s in statuses.items()},
+                "agent": self.health.as_dict(),
+            },
             "agent_version": self.agent_version,
-            "message": "; ".join(verdict.reasons)[:2000] or None,
+            "message": "; ".join(reasons)[:2000] or None,
         }
         try:
-            self.client.heartbeat(self.config.site_id, payload)
+            self.client.heartbeat(self.config.site_id, json_safe(payload))
             self.last_heartbeat = now
             report.server_reachable = True
         except (ServerUnavailable, ServerRejected) as exc:
@@ -233,46 +306,76 @@ class Agent:
             report.server_reachable = False
 
     def _drain(self, report: CycleReport) -> None:
-        result = drain_observations(self.outbox, self.client)
-        report.sent += result.sent
-        if result.server_down:
-            report.server_reachable = False
+        if self.clock() < self.uploads_held_until:
             return
-        frames = drain_frames(self.outbox, self.client, self.config.site_id)
-        report.frames_sent += frames.sent
-        if frames.server_down:
+        tries = self.config.outbox.max_tries
+        last = drain_observations(self.outbox, self.client, max_tries=tries)
+        report.sent += last.sent
+        if not (last.server_down or last.auth_refused):
+            last = drain_frames(self.outbox, self.client, self.config.site_id, max_tries=tries)
+            report.frames_sent += last.sent
+        if last.server_down:
             report.server_reachable = False
+        self._note_uploads(last)
+
+    def _note_uploads(self, result: DrainReport) -> None:
+        if result.auth_refused:
+            # A wrong key refuses every item alike: keep them all queued and ask again later.
+            self.uploads_held_until = self.clock() + self.config.poll_seconds
+            self.health.uploads = (
+                f"stopped: the server refused the key ({result.auth_refused}); items stay "
+                "queued and go out once the key is fixed"
+            )
+            log.error("uploads stopped: %s", self.health.uploads)
+        elif result.server_down:
+            self.health.uploads = "waiting: the server is unreachable"
+        else:
+            self.health.uploads = "ok"
+
+    def _park(self, why: str) -> bool:
+        """Park the mount and close the roof over it; False (state error) if that failed."""
+        if self.state in ("parked", "safe-hold"):
+            return True
+        if self.state not in TRANSITIONS or "parking" not in TRANSITIONS[self.state]:
+            self._enter_error(why)
+        self.goto("parking", why)
+        try:
+            with_deadline(
+                self.devices.mount.park, self.config.device_deadline_seconds * 4, "mount park"
+            )
+            # A roof closes over a parked mount; one that does not close keeps the error.
+            self.devices.close_dome(self.config.dome.timeout_seconds)
+            self.goto("parked")
+            return True
+        except DeviceError as exc:
+            log.error("could not park: %s", exc)
+            self.goto("error", str(exc))
+            return False
 
     def _park_and_hold(self, reasons: list[str]) -> None:
-        if self.state not in ("parked", "safe-hold"):
-            if self.state not in TRANSITIONS or "parking" not in TRANSITIONS[self.state]:
-                self.state = "error"
-            self.goto("parking", "; ".join(reasons))
-            try:
-                with_deadline(
-                    self.devices.mount.park, self.config.device_deadline_seconds * 4, "mount park"
-                )
-                # A roof closes over a parked mount; one that does not close keeps the error.
-                self.devices.close_dome(self.config.dome.timeout_seconds)
-                self.goto("parked")
-            except DeviceError as exc:
-                log.error("could not park: %s", exc)
-                self.goto("error", str(exc))
-                return
-        self.goto("safe-hold", "; ".join(reasons))
+        if self._park("; ".join(reasons)):
+            self.goto("safe-hold", "; ".join(reasons))
 
     # -- selecting -----------------------------------------------------------------------------
-    def _targets(self, now: float, report: CycleReport) -> list[dict[str, Any]]:
+    def _targets(self, now: float, report: CycleReport) -> list[NetworkTarget]:
+        """The server's list, checked entry by entry (bad entries skipped and reported); the
+        cached list while the server is away or answers something that is not a list."""
         if now - self.last_poll >= self.config.poll_seconds:
             try:
-                body = self.client.targets(self.config.site_id, count=20)
-                self.cache.store(body["targets"], now)
+                checked = read_target_list(self.client.targets(self.config.site_id, count=20))
+            except (ServerUnavailable, ServerRejected, TargetListError) as exc:
+                log.warning("target list not refreshed, using the cached one: %s", exc)
+                self.health.target_list = f"not refreshed: {exc}"[:500]
+                report.server_reachable = False
+            else:
+                for reason in checked.rejected:
+                    log.error("target list entry skipped: %s", reason)
+                self.health.list_refreshed(checked.rejected)
+                self.cache.store([t.as_dict() for t in checked.targets], now)
                 self.last_poll = now
                 report.server_reachable = True
-            except (ServerUnavailable, ServerRejected) as exc:
-                log.warning("target list not refreshed, using the cached one: %s", exc)
-                report.server_reachable = False
-        return self.cache.load(now) or []
+        # Re-checked: a cache written by an older agent may hold what this one refuses.
+        return read_entries(self.cache.load(now) or []).targets
 
     def _select(self, now: float, report: CycleReport) -> Job | None:
         """The first observable job: from the network list (server or cache) in `network`
@@ -286,11 +389,7 @@ class Agent:
         return self._local_job(now)
 
     def _network_job(self, now: float, report: CycleReport) -> Job | None:
-        candidates = [
-            t
-            for t in self._targets(now, report)
-            if self.skip_until.get(f"target:{t['target_id']}", 0) <= now
-        ]
+        candidates = [t for t in self._targets(now, report) if self.skip_until.get(t.key, 0) <= now]
         if not candidates:
             return None
         jobs = [_network_target_job(t) for t in candidates]
@@ -491,23 +590,35 @@ def _local_photometry(config: SiteConfig) -> Any:
     return LocalPhotometry(catalog, config.photometry.band)
 
 
-def _network_target_job(target: dict[str, Any]) -> Job:
+def _network_target_job(target: NetworkTarget) -> Job:
     """A ranked target as actions: slew there, then its exposure plan."""
-    plan = target.get("exposure_plan") or {}
-    expose = {
-        "filter": plan.get("filter") or "V",
-        "exposure_sec": float(plan.get("exposure_sec") or 30.0),
-        "count": int(plan.get("count") or 1),
-    }
-    ra, dec = float(target["ra_deg"]), float(target["dec_deg"])
+    expose = {"filter": target.filter, "exposure_sec": target.exposure_sec, "count": target.count}
+    ra, dec = target.ra_deg, target.dec_deg
     return Job(
-        key=f"target:{target['target_id']}",
-        name=str(target["name"]),
-        target_id=int(target["target_id"]),
+        key=target.key,
+        name=target.name,
+        target_id=target.target_id,
         ra_deg=ra,
         dec_deg=dec,
         actions=[("slew", {"ra_deg": ra, "dec_deg": dec}), ("expose", expose)],
     )
+
+
+def _location(site: object) -> Location:
+    """The site's position, refused when it is not one (a NaN latitude would make the Sun's
+    altitude NaN, and every check against it pass)."""
+    if not isinstance(site, dict):
+        raise ValueError("the site record is not an object")
+    values = [site.get("latitude"), site.get("longitude"), site.get("altitude_limit_deg") or 20.0]
+    try:
+        lat, lon, limit = (float(v) for v in values)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the site record has no usable position ({exc})") from exc
+    if not all(math.isfinite(v) for v in (lat, lon, limit)):
+        raise ValueError(f"the site's position is not finite: {lat}, {lon}, limit {limit}")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 360 and 0 <= limit < 90):
+        raise ValueError(f"the site's position is out of range: {lat}, {lon}, limit {limit}")
+    return Location(lat, lon, limit)
 
 
 def _weather_fields(status: DeviceStatus | None) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 SQLite in WAL mode under the agent's state directory. An item is keyed by its idempotency key
 (the observation_id), so queuing twice is harmless and a crash between upload and
 acknowledgement only causes a replay the server recognises. Failed uploads wait with
-exponential backoff; items the server refuses for good are kept as `dead` with the reason, never
-deleted silently. The queue is bounded in bytes: a full outbox refuses new items loudly.
+exponential backoff (`attempts`); `tries` counts only the failures that were the item's own
+fault, and an item refused for good or out of tries is kept as `dead` with the reason, never
+deleted silently (`datas-agent outbox retry` queues it again). The queue is bounded in bytes: a
+full outbox refuses new items loudly.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ CREATE TABLE IF NOT EXISTS items (
     size INTEGER NOT NULL,
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    tries INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     last_error TEXT
@@ -46,6 +49,22 @@ class Item:
     key: str
     payload: dict[str, Any]
     attempts: int
+    tries: int = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    """One item as an operator sees it (`datas-agent outbox list`)."""
+
+    id: int
+    kind: str
+    key: str
+    state: str  # pending (shown as queued), sent or dead
+    attempts: int
+    tries: int
+    created_at: float
+    next_attempt_at: float
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,9 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged put survives power loss
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+        if "tries" not in columns:  # an outbox written by an older agent
+            self._db.execute("ALTER TABLE items ADD COLUMN tries INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self._db.close()
@@ -107,12 +129,12 @@ class Outbox:
         """Pending items whose retry time has come, oldest first. Corrupt rows are set aside."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, key, payload, attempts FROM items WHERE state = 'pending' "
-                "AND kind = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                "SELECT id, kind, key, payload, attempts, tries FROM items "
+                "WHERE state = 'pending' AND kind = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
                 (kind, self.clock(), limit),
             ).fetchall()
         items = []
-        for row_id, row_kind, key, text, attempts in rows:
+        for row_id, row_kind, key, text, attempts, tries in rows:
             try:
                 payload = json.loads(text)
                 if not isinstance(payload, dict):
@@ -120,7 +142,7 @@ class Outbox:
             except ValueError as exc:
                 self.mark_dead(row_id, f"corrupt outbox row: {exc}")
                 continue
-            items.append(Item(row_id, row_kind, key, payload, attempts))
+            items.append(Item(row_id, row_kind, key, payload, attempts, tries))
         return items
 
     def mark_sent(self, ids: list[int]) -> None:
@@ -142,6 +164,34 @@ class Outbox:
                     "WHERE id = ?",
                     (attempts, now + delay, error[:500], i),
                 )
+
+    def mark_failed(self, row_id: int, error: str, max_tries: int) -> bool:
+        """The server failed this item while it works for others: one try used, and after
+        `max_tries` the item is set aside as dead (True) so it holds back nothing."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT attempts, tries FROM items WHERE id = ?", (row_id,)
+            ).fetchone()
+            attempts, tries = (row[0] + 1, row[1] + 1) if row else (1, 1)
+            if tries >= max_tries:
+                self._db.execute(
+                    "UPDATE items SET state = 'dead', attempts = ?, tries = ?, last_error = ? "
+                    "WHERE id = ?",
+                    (attempts, tries, f"failed {tries} times, last: {error}"[:2000], row_id),
+                )
+                return True
+            self._db.execute(
+                "UPDATE items SET attempts = ?, tries = ?, next_attempt_at = ?, last_error = ? "
+                "WHERE id = ?",
+                (
+                    attempts,
+                    tries,
+                    self.clock() + self.backoff.delay(attempts, self._rng),
+                    error[:500],
+                    row_id,
+                ),
+            )
+            return False
 
     def mark_dead(self, row_id: int, error: str) -> None:
         with self._lock:
@@ -165,6 +215,52 @@ class Outbox:
     def dead_items(self) -> list[tuple[str, str]]:
         with self._lock:
             return list(self._db.execute("SELECT key, last_error FROM items WHERE state = 'dead'"))
+
+    def rows(self, states: tuple[str, ...] = ("pending", "dead"), limit: int = 1000) -> list[Row]:
+        marks = ",".join("?" * len(states))
+        with self._lock:
+            found = self._db.execute(
+                "SELECT id, kind, key, state, attempts, tries, created_at, next_attempt_at, "
+                f"last_error FROM items WHERE state IN ({marks}) ORDER BY id LIMIT ?",
+                (*states, limit),
+            ).fetchall()
+        return [Row(*r) for r in found]
+
+    def find(self, refs: list[str]) -> tuple[list[int], list[str]]:
+        """Row ids for references (a row id or a key), and the references that match nothing."""
+        ids, missing = [], []
+        with self._lock:
+            for ref in refs:
+                row = self._db.execute(
+                    "SELECT id FROM items WHERE key = ? OR (? AND id = ?)",
+                    (ref, ref.isdigit(), int(ref) if ref.isdigit() else -1),
+                ).fetchone()
+                if row:
+                    ids.append(int(row[0]))
+                else:
+                    missing.append(ref)
+        return ids, missing
+
+    def dead_ids(self) -> list[int]:
+        with self._lock:
+            return [int(r[0]) for r in self._db.execute("SELECT id FROM items WHERE state='dead'")]
+
+    def requeue(self, ids: list[int]) -> int:
+        """Dead or waiting items due now with fresh tries (after the server or the key is
+        fixed); sent items stay sent."""
+        with self._lock:
+            cur = self._db.executemany(
+                "UPDATE items SET state = 'pending', attempts = 0, tries = 0, "
+                "next_attempt_at = ? WHERE id = ? AND state != 'sent'",
+                [(self.clock(), i) for i in ids],
+            )
+            return cur.rowcount
+
+    def drop(self, ids: list[int]) -> int:
+        """Forget items for good (an operator's decision: they are never uploaded)."""
+        with self._lock:
+            cur = self._db.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in ids])
+            return cur.rowcount
 
     def prune_sent(self, older_than_seconds: float = 7 * 86400) -> int:
         """Forget acknowledged items after a while (their keys keep replays harmless until then)."""

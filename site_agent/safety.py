@@ -8,6 +8,7 @@ User alarm rules add actions (pause, park, notify) on top of the built-in checks
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ class SafetyMonitor:
     ) -> Verdict:
         c = self.config
         reasons = []
-        if sun_altitude_deg > c.sun_max_altitude_deg:
+        if not sun_altitude_deg <= c.sun_max_altitude_deg:  # NaN (a bad position) is unsafe too
             reasons.append(f"Sun at {sun_altitude_deg:.1f} deg (limit {c.sun_max_altitude_deg})")
         values: dict[str, float] = {"free_disk_mb": free_disk_mb}
         if weather is None:
@@ -62,6 +63,8 @@ class SafetyMonitor:
                 ("cloud_pct", weather.cloud_pct, c.max_cloud_pct, "cloud"),
             ]
             for key, value, limit, label in checks:
+                if value is not None and not math.isfinite(value):
+                    value = None  # NaN compares false with every limit: it is unknown, not calm
                 if value is None:
                     if label in c.required_readings:
                         reasons.append(f"{label} unknown")

@@ -1,4 +1,9 @@
-"""Talking to the DATAS server: every call has a deadline; failures are classified."""
+"""Talking to the DATAS server: every call has a deadline; failures are classified.
+
+The classes matter to the uploader: no answer (`ServerUnavailable`) means the server is away and
+nothing is any record's fault; a 5xx (`ServerFailed`) may be one record breaking the server; a
+4xx (`ServerRejected`) refuses the request; 401/403 (`AuthRefused`) refuses the key itself.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,34 @@ from typing import Any
 
 import httpx
 
+# A 4xx that says the server read this record and refuses it as it is: resending cannot help.
+REFUSED_FOR_GOOD = (400, 409, 413, 422)
+
 
 class ServerUnavailable(Exception):
-    """Network down, timeout, 5xx or an answer that is not the expected JSON: try again later."""
+    """Network down, timeout, busy (408/429), a 5xx or an answer that is not JSON: try later."""
+
+
+class ServerFailed(ServerUnavailable):
+    """The server answered 5xx: it is in trouble, or one record in the request breaks it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
 
 
 class ServerRejected(Exception):
-    """The server refused the request for good (4xx): retrying the same thing will not help."""
+    """The server refused the request (4xx): retrying the same thing will not help."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+
+
+class AuthRefused(ServerRejected):
+    """401/403: the key is wrong, revoked or for another site; no request will get through."""
 
 
 class ServerClient:
@@ -37,24 +58,40 @@ class ServerClient:
             response = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise ServerUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise ServerUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        status = response.status_code
+        if status in (408, 429):
+            raise ServerUnavailable(f"{method} {path}: HTTP {status} (busy)")
         try:
             body = response.json()
-        except ValueError as exc:
-            if response.status_code >= 400:
-                raise ServerRejected(response.status_code, response.text[:300]) from exc
-            raise ServerUnavailable(f"{method} {path}: the answer is not JSON") from exc
-        if response.status_code >= 400:
+            parsed = True
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
+            body, parsed = None, False
+        if status >= 400:
             message = body.get("message") if isinstance(body, dict) else None
-            raise ServerRejected(response.status_code, str(message or body)[:1000])
+            text = str(message or (body if parsed else response.text[:300]))[:1000]
+            if status >= 500:
+                raise ServerFailed(status, f"{method} {path}: {text}")
+            if status in (401, 403):
+                raise AuthRefused(status, text)
+            raise ServerRejected(status, text)
+        if not parsed:
+            raise ServerUnavailable(f"{method} {path}: the answer is not JSON")
         return body
 
-    def targets(self, site_id: str, count: int = 20) -> dict[str, Any]:
-        body = self._call("GET", "/api/v1/targets", params={"site_id": site_id, "count": count})
-        if not isinstance(body, dict) or not isinstance(body.get("targets"), list):
-            raise ServerUnavailable("GET /api/v1/targets: the answer has no 'targets' list")
-        return body
+    def healthy(self) -> bool:
+        """The server says it and its database work (GET /healthz answers 200)."""
+        try:
+            return self._client.get("/healthz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def targets(self, site_id: str, count: int = 20) -> Any:
+        """The ranked list as the server sent it (parsed JSON, not yet checked: see
+        site_agent.target_list)."""
+        return self._call("GET", "/api/v1/targets", params={"site_id": site_id, "count": count})
+
+    def site(self, site_id: str) -> Any:
+        return self._call("GET", f"/api/v1/sites/{site_id}")
 
     def heartbeat(self, site_id: str, payload: dict[str, Any]) -> Any:
         return self._call("PUT", f"/api/v1/sites/{site_id}/heartbeat", json=payload)

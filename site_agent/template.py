@@ -34,6 +34,7 @@ safety:                            # unsafe (or stale, or unknown) means park an
 outbox:
   max_mb: 500                      # unsent observations and frames kept at most
   upload_frames: false             # also upload FITS frames (POST /api/v1/frames)
+  max_tries: 8                     # a record the server keeps failing is set aside (dead) after
 
 simulator:                         # used with driver: simulator
   time_factor: 1.0                 # 0.01 makes a 60 s exposure take 0.6 s
@@ -51,6 +52,7 @@ limits: {{}}                         # e.g. {{mount: {{altitude_deg: {{min: 10}}
 alarms: []                         # e.g. - {{when: "wind_ms > 15", action: park}}
 
 failed_target_retry_minutes: 30    # after a device error the next target is tried first
+error_holdoff_seconds: 300         # after an unexpected failure: park, retry after this long
 
 photometry:                        # local photometry of every frame, uploaded with it
   enabled: true

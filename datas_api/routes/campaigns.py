@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from datas_api.deps import Admin, Reader, SessionDep
+from datas_api.auditing import AuditedAdmin
+from datas_api.deps import Reader, SessionDep
+from datas_api.params import IdPath, OffsetQuery
 from datas_core.schemas.campaigns import (
     CampaignCreate,
     CampaignDetail,
@@ -14,7 +16,7 @@ from datas_core.schemas.campaigns import (
     CampaignPage,
     CampaignTargetsIn,
 )
-from datas_core.services import campaigns
+from datas_core.services import audit, campaigns
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 
@@ -34,7 +36,7 @@ def list_campaigns(
     session: SessionDep,
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Any:
     page, counts = campaigns.list_campaigns(session, limit=limit, offset=offset)
     rows = [
@@ -45,19 +47,28 @@ def list_campaigns(
 
 
 @router.post("", response_model=CampaignDetail, status_code=status.HTTP_201_CREATED)
-def create_campaign(body: CampaignCreate, session: SessionDep, _: Admin) -> Any:
+def create_campaign(body: CampaignCreate, session: SessionDep, who: AuditedAdmin) -> Any:
     campaign = campaigns.create_campaign(session, body)
+    detail = body.model_dump(mode="json")
+    cid = campaign.campaign_id
+    audit.record(session, who.actor, "campaign.create", "campaign", cid, detail, who.source)
     session.commit()
     return _detail(session, campaign.campaign_id)
 
 
 @router.get("/{campaign_id}", response_model=CampaignDetail)
-def get_campaign(campaign_id: int, session: SessionDep, _: Reader) -> Any:
+def get_campaign(campaign_id: IdPath, session: SessionDep, _: Reader) -> Any:
     return _detail(session, campaign_id)
 
 
 @router.post("/{campaign_id}/targets", response_model=CampaignDetail)
-def add_targets(campaign_id: int, body: CampaignTargetsIn, session: SessionDep, _: Admin) -> Any:
-    campaigns.add_targets(session, campaign_id, body.target_ids)
+def add_targets(
+    campaign_id: IdPath, body: CampaignTargetsIn, session: SessionDep, who: AuditedAdmin
+) -> Any:
+    added = campaigns.add_targets(session, campaign_id, body.target_ids)
+    detail = audit.membership_detail(body.target_ids, added)
+    audit.record(
+        session, who.actor, "campaign.add_targets", "campaign", campaign_id, detail, who.source
+    )
     session.commit()
     return _detail(session, campaign_id)

@@ -28,7 +28,8 @@ def healthz(request: Request, session: SessionDep) -> Any:
         "version": __version__,
         "database": db,
         "backend": backend,
-        "storage": request.app.state.object_store.describe(),
+        # Where objects live is for operators (`datas` CLI, logs), not for anyone who asks.
+        "storage": request.app.state.object_store.describe().split(":", 1)[0],
     }
     return JSONResponse(body, status_code=200 if db == "ok" else 503)
 

@@ -6,9 +6,9 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from datas_api.deps import Reader, SessionDep, SettingsDep
+from datas_api.params import AfterQuery, BeforeQuery, IdPath, OffsetQuery
 from datas_core.lightcurves import LightCurveQuery, load_light_curve, to_aavso, to_csv
 from datas_core.schemas.lightcurves import LightCurveFormat, LightCurveOut
 
@@ -36,7 +36,7 @@ def _filename(target_id: int, name: str, extension: str) -> str:
     },
 )
 def lightcurve(
-    target_id: int,
+    target_id: IdPath,
     session: SessionDep,
     settings: SettingsDep,
     _: Reader,
@@ -46,13 +46,13 @@ def lightcurve(
     ] = LightCurveFormat.json,
     filter: Annotated[str | None, Query(max_length=32, description="one filter/band")] = None,
     site_id: Annotated[str | None, Query(max_length=64)] = None,
-    after: Annotated[AwareDatetime | None, Query(description="observed_at from (ISO 8601)")] = None,
-    before: Annotated[AwareDatetime | None, Query(description="observed_at before")] = None,
+    after: AfterQuery = None,
+    before: BeforeQuery = None,
     good_only: Annotated[
         bool, Query(description="drop points with quality flags (default: keep, flags shown)")
     ] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_POINTS, description="points per page")] = MAX_POINTS,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     obscode: Annotated[
         str | None,
         Query(max_length=16, description="AAVSO observer code (default DATAS_AAVSO_OBSCODE)"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from datas_api.deps import Reader, SessionDep, SettingsDep, SiteWriter, site_scope
 from datas_api.errors import describe_validation
+from datas_api.params import AfterQuery, BeforeQuery, IdQuery, OffsetQuery
 from datas_core.errors import InvalidInput
 from datas_core.schemas.observations import (
     IngestResult,
@@ -86,12 +87,12 @@ def post_observations(
 def list_observations(
     session: SessionDep,
     _: Reader,
-    target_id: int | None = None,
+    target_id: IdQuery = None,
     site_id: str | None = None,
-    after: Annotated[AwareDatetime | None, Query(description="inclusive, ISO 8601")] = None,
-    before: Annotated[AwareDatetime | None, Query(description="exclusive, ISO 8601")] = None,
+    after: AfterQuery = None,
+    before: BeforeQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Any:
     page = observations.list_observations(
         session,

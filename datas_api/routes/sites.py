@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from datas_api.deps import Admin, Reader, SessionDep, SettingsDep, SiteWriter, site_scope
+from datas_api.auditing import AuditedAdmin
+from datas_api.deps import Reader, SessionDep, SettingsDep, SiteWriter, site_scope
+from datas_api.params import OffsetQuery
 from datas_core.db.models import Site
 from datas_core.errors import Forbidden
 from datas_core.schemas.sites import Heartbeat, HeartbeatOut, SiteCreate, SiteDetail, SitePage
-from datas_core.services import sites
+from datas_core.services import audit, sites
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 
@@ -27,7 +29,7 @@ def list_sites(
     settings: SettingsDep,
     _: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     active: bool | None = None,
 ) -> Any:
     page = sites.list_sites(session, limit=limit, offset=offset, active=active)
@@ -38,8 +40,12 @@ def list_sites(
 
 
 @router.post("", response_model=SiteDetail, status_code=status.HTTP_201_CREATED)
-def create_site(body: SiteCreate, session: SessionDep, settings: SettingsDep, _: Admin) -> Any:
+def create_site(
+    body: SiteCreate, session: SessionDep, settings: SettingsDep, who: AuditedAdmin
+) -> Any:
     site = sites.create_site(session, body)
+    detail = {"name": site.name, "latitude": site.latitude, "longitude": site.longitude}
+    audit.record(session, who.actor, "site.create", "site", site.site_id, detail, who.source)
     session.commit()
     return _site_out(site, settings.heartbeat_stale_minutes)
 

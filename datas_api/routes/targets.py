@@ -8,9 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from datas_api.deps import Admin, Reader, SessionDep
+from datas_api.auditing import AuditedAdmin
+from datas_api.deps import Reader, SessionDep
+from datas_api.params import IdPath, OffsetQuery
 from datas_core.errors import Forbidden, InvalidInput
 from datas_core.scheduling.config import scheduler_config
+from datas_core.schemas.common import UtcTime
 from datas_core.schemas.targets import (
     ConeResult,
     SiteTargetList,
@@ -19,7 +22,7 @@ from datas_core.schemas.targets import (
     TargetPage,
     TargetUpdate,
 )
-from datas_core.services import campaigns, catalog_version, rankings, targets
+from datas_core.services import audit, campaigns, catalog_version, rankings, targets
 
 router = APIRouter(prefix="/api/v1/targets", tags=["targets"])
 
@@ -35,7 +38,7 @@ def list_targets(
     principal: Reader,
     site_id: Annotated[str | None, Query(description="rank for this site")] = None,
     count: Annotated[int, Query(ge=1, le=1000, description="page size")] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     priority_min: Annotated[float | None, Query(ge=0, le=10)] = None,
     campaign: Annotated[str | None, Query(description="campaign id or name")] = None,
     target_type: Annotated[str | None, Query(max_length=32)] = None,
@@ -45,7 +48,7 @@ def list_targets(
         bool, Query(description="with site_id: also the best excluded targets and why")
     ] = False,
     at: Annotated[
-        datetime | None,
+        UtcTime | None,
         Query(description="with site_id: rank for this ISO time instead of now (preview)"),
     ] = None,
 ) -> Any:
@@ -102,8 +105,11 @@ def list_targets(
 
 
 @router.post("", response_model=TargetOut, status_code=status.HTTP_201_CREATED)
-def create_target(body: TargetCreate, session: SessionDep, _: Admin) -> Any:
+def create_target(body: TargetCreate, session: SessionDep, who: AuditedAdmin) -> Any:
     target = targets.create_target(session, body)
+    tid = target.target_id
+    detail = {"name": target.name, "ra_deg": target.ra_deg, "dec_deg": target.dec_deg}
+    audit.record(session, who.actor, "target.create", "target", tid, detail, who.source)
     session.commit()
     return target
 
@@ -126,12 +132,16 @@ def cone(
 
 
 @router.get("/{target_id}", response_model=TargetOut)
-def get_target(target_id: int, session: SessionDep, _: Reader) -> Any:
+def get_target(target_id: IdPath, session: SessionDep, _: Reader) -> Any:
     return targets.get_target(session, target_id)
 
 
 @router.patch("/{target_id}", response_model=TargetOut)
-def update_target(target_id: int, body: TargetUpdate, session: SessionDep, _: Admin) -> Any:
+def update_target(
+    target_id: IdPath, body: TargetUpdate, session: SessionDep, who: AuditedAdmin
+) -> Any:
     target = targets.update_target(session, target_id, body)
+    detail = {"name": target.name, "changed": body.model_dump(mode="json", exclude_unset=True)}
+    audit.record(session, who.actor, "target.update", "target", target_id, detail, who.source)
     session.commit()
     return target

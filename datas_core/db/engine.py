@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from datas_core.errors import InvalidInput
+from datas_core.wire_json import strict_dumps
 
 
 def normalize_url(url: str) -> str:
@@ -44,6 +45,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
+    # JSON columns never hold what a reader could not parse back (NaN, Infinity).
+    kwargs.setdefault("json_serializer", strict_dumps)
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":

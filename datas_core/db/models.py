@@ -365,3 +365,44 @@ class CatalogVersion(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LoginFailure(Base):
+    """One failed password login; counted per account and per address over a window, pruned."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "failed_at"),
+        Index("ix_login_failures_address_at", "address", "failed_at"),
+        Index("ix_login_failures_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # NULL once the account logged in successfully (the failure then counts for the address only)
+    username: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """An admin action: who (actor), what (action on an object), when, from where (source)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_actor_at", "actor", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "key:<key_id>", "user:<user_id>" or "cli:<os user>"
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The client address for the API, "cli@<host>" for the command line.
+    source: Mapped[str] = mapped_column(String(200))

@@ -12,6 +12,13 @@ from datas_core import __version__
 from datas_core.lightcurves.build import COLUMNS, LightCurve
 
 FLAG_SEPARATOR = ";"
+# A spreadsheet runs a cell starting with these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading apostrophe defuses a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _cell(value: Any) -> str:
@@ -22,10 +29,17 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)  # shortest text that reads back to the same float
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso_utc(value)
     if isinstance(value, list):
-        return FLAG_SEPARATOR.join(map(str, value))
+        return spreadsheet_safe(FLAG_SEPARATOR.join(map(str, value)))
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return str(value)
+
+
+def iso_utc(value: datetime) -> str:
+    """The wire's time format: ISO 8601 in UTC with a 'Z' (as the JSON answers write it)."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def to_csv(curve: LightCurve) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from datas_core.schemas.common import DecDeg, Magnitude, Out, RaDeg, Strict, Timestamp
+from datas_core.schemas.common import DecDeg, JsonObject, Magnitude, Out, RaDeg, Strict, Timestamp
 
 
 class AlertIn(Strict):
@@ -23,7 +23,7 @@ class AlertIn(Strict):
     classification: str | None = Field(None, max_length=64)
     target_type: str = Field("transient", max_length=32)
     priority: Annotated[float, Field(ge=0, le=10)] = 8.0
-    payload: dict[str, Any] = Field(default_factory=dict, description="the original alert")
+    payload: JsonObject = Field(default_factory=dict, description="the original alert")
 
 
 class AlertResult(Out):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from datas_core.schemas.common import Out, PageInfo, Strict, Timestamp
+from datas_core.schemas.common import DbId, Out, PageInfo, Strict, Timestamp
 
 
 class CampaignCreate(Strict):
@@ -27,7 +27,7 @@ class CampaignCreate(Strict):
 
 
 class CampaignTargetsIn(Strict):
-    target_ids: list[int] = Field(min_length=1, max_length=100_000)
+    target_ids: list[DbId] = Field(min_length=1, max_length=100_000)
 
 
 class CampaignOut(Out):

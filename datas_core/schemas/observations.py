@@ -9,9 +9,11 @@ from uuid import UUID
 from pydantic import Field
 
 from datas_core.schemas.common import (
+    DbId,
     DecDeg,
     FilterName,
     Finite,
+    JsonList,
     Magnitude,
     Out,
     PageInfo,
@@ -25,7 +27,7 @@ NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 class ObservationIn(Strict):
     observation_id: UUID = Field(description="client-generated UUID: the idempotency key")
-    target_id: int = Field(ge=1)
+    target_id: DbId
     site_id: str = Field(min_length=1, max_length=64)
     observed_at: Timestamp = Field(
         description="start of the exposure (FITS DATE-OBS), ISO 8601 with a timezone"
@@ -38,7 +40,7 @@ class ObservationIn(Strict):
     flux: Finite | None = None
     flux_err: NonNegative | None = None
     zero_point: Finite | None = None
-    comparison_stars: list[Any] = Field(default_factory=list)
+    comparison_stars: JsonList = Field(default_factory=list)
     method: str | None = Field(None, max_length=32)
     ra_deg: RaDeg | None = None
     dec_deg: DecDeg | None = None

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from datas_core.schemas.common import FilterName, Finite, Out, PageInfo, Strict, Timestamp
+from datas_core.schemas.common import (
+    FilterName,
+    Finite,
+    JsonObject,
+    Out,
+    PageInfo,
+    Strict,
+    Timestamp,
+)
 
 AutomationLevel = Literal["manual", "assisted", "robotic"]
 SiteId = Annotated[
@@ -43,7 +51,7 @@ class SiteFields(Strict):
     )
     ha_limit_east_h: Annotated[float, Field(ge=0, le=12)] | None = None
     ha_limit_west_h: Annotated[float, Field(ge=0, le=12)] | None = None
-    availability: list[dict[str, Any]] | None = None
+    availability: list[JsonObject] | None = None
     active: bool = True
 
     @field_validator("longitude")
@@ -108,7 +116,7 @@ class Heartbeat(Strict):
     reported_at: Timestamp | None = None
     state: str = Field("unknown", max_length=32, description="agent state, e.g. ready")
     weather: Weather = Field(default_factory=Weather)
-    devices: dict[str, Any] = Field(default_factory=dict)
+    devices: JsonObject = Field(default_factory=dict)
     agent_version: str | None = Field(None, max_length=64)
     message: str | None = Field(None, max_length=2000)
 

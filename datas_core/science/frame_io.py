@@ -1,7 +1,9 @@
 """Reading and validating a FITS frame: the image, its time, exposure and filter, or a clear reason.
 
 Plain, gzipped and tile-compressed (fpack) FITS are read. A site may name its own header keywords
-(`header_map`, e.g. {"exptime": "EXPOSURE"}); the usual alternatives are tried after it.
+(`header_map`, e.g. {"exptime": "EXPOSURE"}); the usual alternatives are tried after it. A frame
+larger than `max_pixels` is rejected `too_large` from its headers, before any data is read or
+inflated (fits_guard).
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ from typing import Any
 import numpy as np
 from astropy.io import fits
 from numpy.typing import NDArray
+
+from datas_core.science import fits_guard
+
+try:  # a corrupt fpack tile; astropy keeps the class in a private module
+    from astropy.io.fits.hdu.compressed._compression import CfitsioException
+except ImportError:  # pragma: no cover - another astropy layout
+
+    class CfitsioException(Exception):  # type: ignore[no-redef]
+        pass
+
 
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "date_obs": ("DATE-OBS", "DATE_OBS", "DATEOBS"),
@@ -53,16 +65,24 @@ def load_frame(
     *,
     header_map: dict[str, str] | None = None,
     require_filter: bool = False,
+    max_pixels: int | None = None,
 ) -> LoadedFrame:
-    """Read and check a frame from a path, FITS bytes, or an array with its header."""
+    """Read and check a frame from a path, FITS bytes, or an array with its header.
+
+    `max_pixels` bounds all image HDUs together; by default DATAS_MAX_FRAME_PIXELS or 200 million.
+    """
+    limit = fits_guard.default_max_pixels() if max_pixels is None else max_pixels
     if isinstance(source, np.ndarray):
+        if source.size > limit:
+            refused = fits_guard.too_many_pixels("the image", source.size, limit)
+            raise FrameRejected(refused.reason, str(refused))
         data, cards = source, dict(header or {})
     else:
-        data, cards = _read_fits(source)
+        data, cards = _read_fits(source, limit)
     return _validate(data, cards, header_map or {}, require_filter)
 
 
-def _read_fits(source: str | Path | bytes) -> tuple[NDArray[Any], dict[str, Any]]:
+def _read_fits(source: str | Path | bytes, max_pixels: int) -> tuple[NDArray[Any], dict[str, Any]]:
     name = "the upload" if isinstance(source, bytes) else Path(source).name
     try:
         # Our own file handle: closed even when astropy gives up half-way through a bad file.
@@ -73,11 +93,23 @@ def _read_fits(source: str | Path | bytes) -> tuple[NDArray[Any], dict[str, Any]
         with opened, warnings.catch_warnings():
             # Truncated or odd files announce themselves as warnings: treat them as errors.
             warnings.simplefilter("error")
-            with fits.open(opened, memmap=False, lazy_load_hdus=False) as hdus:
+            # Sizes checked from the headers first: astropy allocates whatever they declare.
+            checked = fits_guard.open_checked(opened, name, max_pixels)
+            with fits.open(checked, memmap=False, lazy_load_hdus=False) as hdus:
                 for hdu in hdus:
                     if hdu.is_image and hdu.header.get("NAXIS", 0) >= 2 and hdu.data is not None:
                         return np.asarray(hdu.data), _cards(hdu.header, hdus[0].header)
-    except (OSError, ValueError, TypeError, IndexError, EOFError, Warning) as exc:
+    except fits_guard.Refused as exc:
+        raise FrameRejected(exc.reason, str(exc)) from exc
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        IndexError,
+        EOFError,
+        Warning,
+        CfitsioException,
+    ) as exc:
         text = str(exc).lower()
         reason = "truncated" if ("truncat" in text or "too small" in text) else "not_fits"
         raise FrameRejected(

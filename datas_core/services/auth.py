@@ -11,6 +11,7 @@ from datas_core import security
 from datas_core.db.models import ApiKey, Site, User, UserSession
 from datas_core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from datas_core.schemas.auth import KeyCreate, Principal, UserCreate
+from datas_core.services import login_throttle
 
 WRONG_KEY = (
     "the API key is not valid (wrong, revoked or malformed); "
@@ -99,15 +100,31 @@ def create_user(session: Session, request: UserCreate) -> User:
     return user
 
 
-def login(session: Session, username: str, password: str, lifetime: timedelta) -> tuple[User, str]:
-    """Check a password; returns the user and a new session token for the cookie."""
-    user = session.scalar(select(User).where(User.username == username))
-    # Hash even for unknown users so timing does not reveal which usernames exist.
-    stored = user.password_hash if user else security.hash_password("not-a-user")
-    if not security.verify_password(password, stored) or user is None or not user.active:
-        raise Unauthorized("wrong username or password")
-    token, token_hash = security.new_session_token()
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    lifetime: timedelta,
+    address: str = "unknown",
+    limits: login_throttle.Limits | None = None,
+) -> tuple[User, str]:
+    """Check a password; returns the user and a new session token for the cookie.
+
+    Throttled attempts are refused before hashing. A failure is committed at once (the caller's
+    rollback must not erase it). Known and unknown usernames cost exactly one hash check each,
+    so timing does not reveal which usernames exist.
+    """
+    limits = limits or login_throttle.Limits()
     now = datetime.now(timezone.utc)
+    login_throttle.check(session, username, address, now, limits)
+    user = session.scalar(select(User).where(User.username == username))
+    stored = user.password_hash if user else security.DUMMY_PASSWORD_HASH
+    if not security.verify_password(password, stored) or user is None or not user.active:
+        login_throttle.record_failure(session, username, address, now, limits)
+        session.commit()
+        raise Unauthorized("wrong username or password")
+    login_throttle.clear_account(session, username)
+    token, token_hash = security.new_session_token()
     session.add(UserSession(token_hash=token_hash, user_id=user.user_id, expires_at=now + lifetime))
     user.last_login_at = now
     session.execute(delete(UserSession).where(UserSession.expires_at < now))
@@ -128,3 +145,9 @@ def authenticate_session(session: Session, token: str) -> Principal:
 
 def logout(session: Session, token: str) -> None:
     session.execute(delete(UserSession).where(UserSession.token_hash == security.digest(token)))
+
+
+def logout_everywhere(session: Session, user_id: int) -> int:
+    """End every session of a user (a lost laptop, a leaked cookie); returns how many."""
+    result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

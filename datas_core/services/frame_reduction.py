@@ -6,12 +6,19 @@ Frame states: received -> reducing -> reduced | rejected (the frame cannot be us
 says why) | failed (something went wrong that may pass: retried up to the attempt limit).
 The pipeline's observation of a frame has a fixed id derived from the frame, so a re-run
 replaces it instead of adding another.
+
+An attempt is counted when a frame's reduction begins (not when its batch is claimed), and
+`results` of a `reducing` frame says which: {"claimed_at"} waiting in its batch, or
+{"attempt_started_at"} being reduced. So when a run dies (killed, out of memory) only the frame
+it was reducing is charged; a frame that kills its worker every time ends `failed` after
+DATAS_REDUCTION_MAX_ATTEMPTS instead of being offered forever.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import statistics
 import time
 import uuid
@@ -30,14 +37,16 @@ from datas_core.science.catalogs import (
     SyntheticCatalog,
     open_catalog,
 )
-from datas_core.science.frame_io import FrameRejected
+from datas_core.science.frame_io import FrameRejected, load_frame
 from datas_core.science.reduce import PIPELINE_VERSION, Reduction, ReductionOptions, reduce_frame
+from datas_core.settings import get_settings
 from datas_core.storage.base import Store
 
 log = logging.getLogger(__name__)
 OBSERVATION_NAMESPACE = uuid.UUID("5b0e6f3c-27a1-4d0e-9c35-6a6f1d3c9e21")
 SIMULATOR_INSTRUMENT = "DATAS simulator"
-STALE_CLAIM = timedelta(hours=1)  # a run that died mid-batch: its frames go back to the queue
+CLAIMED, STARTED = "claimed_at", "attempt_started_at"  # `results` of a `reducing` frame
+WORKER_DIED = re.compile(r"^the reduction worker died (\d+) times? in a row")
 
 
 @dataclass
@@ -67,40 +76,98 @@ def pipeline_observation_id(frame_id: str) -> str:
     return str(uuid.uuid5(OBSERVATION_NAMESPACE, f"frame:{frame_id}"))
 
 
-def pending_frame_ids(session: Session, limit: int, max_attempts: int) -> list[str]:
-    """Oldest first: never reduced, failed with tries left, or claimed by a run that died."""
-    stale = datetime.now(timezone.utc) - STALE_CLAIM
+def pending_frame_ids(
+    session: Session, limit: int, max_attempts: int, *, stale_after: timedelta | None = None
+) -> list[str]:
+    """Oldest first: never reduced, or failed with tries left. Claims of runs that died are
+    settled first (release_stale_claims)."""
+    release_stale_claims(session, max_attempts, stale_after)
     rows = session.scalars(
         select(Frame.frame_id)
-        .where(
-            or_(
-                Frame.status == "received",
-                (Frame.status == "failed") & (Frame.attempts < max_attempts),
-                (Frame.status == "reducing") & (Frame.updated_at < stale),
-            )
-        )
+        .where(_offered(max_attempts))
         .order_by(Frame.uploaded_at)
         .limit(limit)
     )
     return list(rows)
 
 
-def claim(session: Session, frame_ids: list[str]) -> list[str]:
-    """Mark frames as being reduced; frames another run took meanwhile are left out."""
+def claim(session: Session, frame_ids: list[str], *, max_attempts: int | None = None) -> list[str]:
+    """Mark frames as taken by a run; frames another run took meanwhile, or without tries left,
+    are left out. The attempt itself is counted when the frame's reduction begins."""
+    limit = _setting(max_attempts, "reduction_max_attempts")
+    now = datetime.now(timezone.utc)
     claimed = []
     for frame_id in frame_ids:
         done = session.execute(
             update(Frame)
-            .where(Frame.frame_id == frame_id, Frame.status.in_(("received", "failed", "reducing")))
-            .values(
-                status="reducing",
-                attempts=Frame.attempts + 1,
-                updated_at=datetime.now(timezone.utc),
-            )
+            .where(Frame.frame_id == frame_id, _offered(limit))
+            .values(status="reducing", updated_at=now, results={CLAIMED: now.isoformat()})
         )
         if done.rowcount:  # type: ignore[attr-defined]
             claimed.append(frame_id)
     return claimed
+
+
+def release_stale_claims(
+    session: Session, max_attempts: int, stale_after: timedelta | None = None
+) -> int:
+    """Settle frames left `reducing` longer than `stale_after` (DATAS_REDUCTION_STALE_MINUTES)
+    by a run that stopped (killed, out of memory). The frame being reduced used its attempt: it
+    becomes `failed` with the death on record, offered again only while attempts are left. Frames
+    still waiting in that batch go back to the queue uncharged. Returns how many were settled."""
+    if stale_after is None:
+        stale_after = timedelta(minutes=get_settings().reduction_stale_minutes)
+    now = datetime.now(timezone.utc)
+    cutoff = now - stale_after
+    rows = session.execute(
+        select(Frame.frame_id, Frame.attempts, Frame.error, Frame.results).where(
+            Frame.status == "reducing", Frame.updated_at < cutoff
+        )
+    ).all()
+    for frame_id, attempts, error, results in rows:
+        if _waiting(results):
+            values = {"status": "received" if attempts == 0 else "failed"}
+        else:  # begun, or claimed before claims were marked: count it as a death
+            values = {"status": "failed", "error": _death_note(error, attempts, max_attempts)}
+            log.warning("frame %s: %s", frame_id, values["error"])
+        session.execute(
+            update(Frame)
+            .where(
+                Frame.frame_id == frame_id, Frame.status == "reducing", Frame.updated_at < cutoff
+            )
+            .values(results=None, updated_at=now, **values)
+        )
+    return len(rows)
+
+
+def _setting(value: int | None, name: str) -> int:
+    """An explicit value, else the server setting (the pipeline passes none)."""
+    return value if value is not None else int(getattr(get_settings(), name))
+
+
+def _offered(max_attempts: int) -> Any:
+    return or_(
+        Frame.status == "received", (Frame.status == "failed") & (Frame.attempts < max_attempts)
+    )
+
+
+def _waiting(results: Any) -> bool:
+    return isinstance(results, dict) and CLAIMED in results and STARTED not in results
+
+
+def _death_note(error: str | None, attempts: int, max_attempts: int) -> str:
+    known = WORKER_DIED.match(error or "")
+    deaths = int(known.group(1)) + 1 if known else 1
+    note = (
+        f"the reduction worker died {deaths} time{'s' if deaths != 1 else ''} in a row on this "
+        f"frame (out of memory, killed or hung; last during attempt {attempts})"
+    )
+    if attempts >= max_attempts:
+        note += (
+            f"; not retried: all {attempts} attempts used (DATAS_REDUCTION_MAX_ATTEMPTS="
+            f"{max_attempts}). Check the frame's size and the worker's memory and logs"
+        )
+    return note
 
 
 class CatalogChooser:
@@ -133,12 +200,20 @@ def reduce_batch(
     catalogs: CatalogChooser,
     *,
     solve_cpu_seconds: float = 20.0,
+    max_frame_pixels: int | None = None,
+    max_attempts: int | None = None,
 ) -> BatchReport:
+    """Reduce the frames one after the other. `max_frame_pixels` and `max_attempts` default to
+    DATAS_MAX_FRAME_PIXELS and DATAS_REDUCTION_MAX_ATTEMPTS."""
+    pixels = _setting(max_frame_pixels, "max_frame_pixels")
+    attempts = _setting(max_attempts, "reduction_max_attempts")
     report = BatchReport()
     start = time.perf_counter()
-    for frame_id in frame_ids:
+    for i, frame_id in enumerate(frame_ids):
         try:
-            outcome = _reduce_one(factory, store, frame_id, catalogs, solve_cpu_seconds)
+            outcome = _begin_attempt(factory, frame_id, frame_ids[i + 1 :], attempts) or (
+                _reduce_one(factory, store, frame_id, catalogs, solve_cpu_seconds, pixels)
+            )
         except Exception as exc:  # one frame's surprise must not stop the batch
             log.exception("frame %s failed", frame_id)
             _finish(factory, frame_id, "failed", f"{type(exc).__name__}: {exc}", None)
@@ -150,12 +225,42 @@ def reduce_batch(
     return report
 
 
+def _begin_attempt(
+    factory: sessionmaker[Session], frame_id: str, waiting: list[str], max_attempts: int
+) -> str | None:
+    """Count the frame's attempt and mark it begun, so that a run dying now blames this frame
+    alone; keep the claims of the frames still waiting in the batch fresh. Returns "failed" when
+    a run before this one died on the frame (a run retry) and no attempts are left."""
+    now = datetime.now(timezone.utc)
+    with session_scope(factory) as session:
+        if waiting:
+            session.execute(
+                update(Frame)
+                .where(Frame.frame_id.in_(waiting), Frame.status == "reducing")
+                .values(updated_at=now)
+            )
+        frame = session.get(Frame, frame_id)
+        if frame is None:
+            return "failed"
+        if frame.status == "reducing" and not _waiting(frame.results):
+            frame.error = _death_note(frame.error, frame.attempts, max_attempts)
+            if frame.attempts >= max_attempts:
+                frame.status, frame.results = "failed", None
+                return "failed"
+        frame.status = "reducing"
+        frame.attempts += 1
+        frame.results = {STARTED: now.isoformat()}
+        frame.updated_at = now
+    return None
+
+
 def _reduce_one(
     factory: sessionmaker[Session],
     store: Store,
     frame_id: str,
     catalogs: CatalogChooser,
     solve_cpu_seconds: float,
+    max_pixels: int,
 ) -> str:
     with session_scope(factory) as session:
         frame = session.get(Frame, frame_id)
@@ -177,10 +282,16 @@ def _reduce_one(
         )
     try:
         with store.fetch(key) as path:
-            result = reduce_frame(path, options)
+            started = time.perf_counter()
+            # Loaded here for the server's pixel limit; too_large is refused from the headers.
+            frame_data = load_frame(path, header_map=options.header_map, max_pixels=max_pixels)
+            load_seconds = time.perf_counter() - started
+            result = reduce_frame(frame_data, options)
     except FrameRejected as exc:
         _finish(factory, frame_id, "rejected", f"{exc.reason}: {exc}", {"rejected": exc.reason})
         return "rejected"
+    result.seconds["load"] = load_seconds
+    result.seconds["total"] = result.seconds.get("total", 0.0) + load_seconds
     with session_scope(factory) as session:
         frame = session.get(Frame, frame_id)
         assert frame is not None

@@ -19,6 +19,8 @@ from datas_core.services.paging import Page, paginate
 # Fields that define "the same observation": a replay must agree on these.
 IDENTITY_FIELDS = ("target_id", "site_id", "observed_at", "filter", "magnitude", "exposure_sec")
 FUTURE_TOLERANCE = timedelta(hours=1)
+# CCD photometry from before this is an archive import, not something a site reports.
+EARLIEST_OBSERVATION = datetime(1990, 1, 1, tzinfo=timezone.utc)
 _CHUNK = 500
 
 
@@ -39,7 +41,12 @@ def _row(item: ObservationIn, received_at: datetime) -> dict[str, Any]:
     return row
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert what is not stored yet; returns the ids this transaction actually inserted.
+
+    A concurrent request may store the same observation_id between our read and our insert:
+    its row wins (ON CONFLICT DO NOTHING) and the caller compares it with what we were sent.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         stmt: Any = pg_insert(Observation).on_conflict_do_nothing(index_elements=["observation_id"])
@@ -47,8 +54,13 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         stmt = sqlite_insert(Observation).on_conflict_do_nothing(index_elements=["observation_id"])
     else:
         stmt = insert(Observation)
+    inserted: set[str] = set()
     for start in range(0, len(rows), _CHUNK):
-        session.execute(stmt, rows[start : start + _CHUNK])
+        result = session.execute(
+            stmt.returning(Observation.observation_id), rows[start : start + _CHUNK]
+        )
+        inserted.update(result.scalars())
+    return inserted
 
 
 def _same(stored: Observation, item: ObservationIn) -> bool:
@@ -83,6 +95,11 @@ def ingest(
                 f"[{index}] observed_at {item.observed_at.isoformat()} is in the future; "
                 "check the site clock and timezone"
             )
+        elif item.observed_at < EARLIEST_OBSERVATION:
+            problems.append(
+                f"[{index}] observed_at {item.observed_at.isoformat()} is before "
+                f"{EARLIEST_OBSERVATION.year}; check the date (DATE-OBS) the site sent"
+            )
     unknown_sites = {i.site_id for i in items} - _ids_present(
         session, Site.site_id, [i.site_id for i in items]
     )
@@ -106,12 +123,21 @@ def ingest(
             + "; a new measurement needs a new observation_id"
         )
     new_rows = [_row(item, now) for oid, item in by_id.items() if oid not in stored]
+    inserted: set[str] = set()
     if new_rows:
-        _insert_ignoring_duplicates(session, new_rows)
+        inserted = _insert_ignoring_duplicates(session, new_rows)
         session.flush()
     records = {o.observation_id: o for o in _fetch(session, list(by_id))}
+    raced = [oid for oid in by_id if oid not in inserted and oid not in stored]
+    lost = [oid for oid in raced if not _same(records[oid], by_id[oid])]
+    if lost:
+        raise Conflict(
+            "observation_id(s) stored meanwhile by another request with different content: "
+            + ", ".join(lost[:20])
+            + "; nothing was stored. A new measurement needs a new observation_id"
+        )
     ordered = [records[str(i.observation_id)] for i in items]
-    return ordered, len(new_rows)
+    return ordered, len(inserted)
 
 
 def _fetch(session: Session, ids: list[str]) -> list[Observation]:

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from datas_core.db.models import Observation, Site, SiteRanking
+from datas_core.db.models import Observation, Site, SiteRanking, Target
 from datas_core.errors import NotFound
 from datas_core.scheduling.assign import assign_network, assign_per_site
 from datas_core.scheduling.entries import site_entries
@@ -24,6 +24,7 @@ from datas_core.services.scheduling_inputs import NetworkInputs, load_network
 from datas_core.sky.altaz import ApparentPlaces
 from datas_core.sky.night import sun_altitude_grid_deg
 from datas_core.sky.time import julian_date
+from datas_core.wire_json import wire_json
 
 RELIABILITY_MEMORY = 0.9  # weight of the past in the reliability average, per ranking run
 
@@ -42,7 +43,7 @@ def _compact(entry: dict[str, Any]) -> CompactEntry:
         float(entry["priority"]),
         bool(entry.get("in_slot")),
         float(entry["score"]),
-        json.dumps(body, separators=(",", ":")),
+        wire_json(body),
     )
 
 
@@ -293,12 +294,17 @@ def _fold_in(
     entries: list[CompactEntry],
     since: datetime,
 ) -> list[CompactEntry]:
-    """Targets created or changed after the ranking, scored now for this site and merged."""
+    """Targets created or changed after the ranking, scored now for this site and merged.
+
+    A target changed into one this site must not get (deactivated, moved out of reach) is
+    dropped at once: removals fold in as fast as additions.
+    """
     run = compute_rankings(
         session, now, cfg, stale_minutes, site_ids=[site_id], changed_since=since
     )
     fresh = [_compact(e) for e in run.sites.get(site_id, {}).get("entries", [])]
-    changed = {e[0] for e in fresh}
+    changed = set(session.scalars(select(Target.target_id).where(Target.updated_at > since)))
+    changed.update(e[0] for e in fresh)
     kept = [e for e in entries if e[0] not in changed]
     return sorted(kept + fresh, key=lambda e: (not e[4], -e[5]))
 
@@ -360,7 +366,7 @@ def _plain(row: SiteRanking) -> StoredList:
         row.catalog_version,
         row.site_reason,
         tuple(_compact(e) for e in row.entries),
-        json.dumps(row.excluded),
+        wire_json(row.excluded),
         row.stats or {},
     )
 

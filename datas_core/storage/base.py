@@ -3,9 +3,14 @@ need from a local directory or an S3 bucket."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import shutil
+import time
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import IO, Protocol
+
+# A partial upload untouched this long was left by a crash (a live upload keeps writing).
+ABANDONED_AFTER_SECONDS = 3600.0
 
 
 class StorageError(Exception):
@@ -61,3 +66,25 @@ class Store(Protocol):
     def describe(self) -> str:
         """Where objects go, for logs and health: `local:/path` or `s3://bucket/prefix`."""
         ...
+
+    def clean_incoming(self, older_than_seconds: float = ABANDONED_AFTER_SECONDS) -> int:
+        """Remove temporary upload files left by a crash; returns how many were removed."""
+        ...
+
+
+def remove_abandoned(folder: Path, pattern: str, older_than_seconds: float) -> int:
+    """Delete files or folders matching `pattern` in `folder` not modified for a while."""
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for entry in folder.glob(pattern):
+        with suppress(OSError):  # vanished meanwhile, or not ours to remove: leave it
+            if entry.stat().st_mtime >= cutoff:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed += 1
+    return removed

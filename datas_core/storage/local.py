@@ -9,7 +9,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
-from datas_core.storage.base import ObjectMissing, StorageError, check_key
+from datas_core.storage.base import (
+    ABANDONED_AFTER_SECONDS,
+    ObjectMissing,
+    StorageError,
+    check_key,
+    remove_abandoned,
+)
 
 
 class LocalStore:
@@ -92,6 +98,9 @@ class LocalStore:
 
     def describe(self) -> str:
         return f"local:{self.root}"
+
+    def clean_incoming(self, older_than_seconds: float = ABANDONED_AFTER_SECONDS) -> int:
+        return remove_abandoned(self._incoming, "*", older_than_seconds)
 
     def _missing(self, key: str) -> ObjectMissing:
         return ObjectMissing(f"object {key!r} is missing from {self.describe()}")

@@ -29,7 +29,13 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as Unreachable
 
-from datas_core.storage.base import ObjectMissing, StorageError, check_key
+from datas_core.storage.base import (
+    ABANDONED_AFTER_SECONDS,
+    ObjectMissing,
+    StorageError,
+    check_key,
+    remove_abandoned,
+)
 
 T = TypeVar("T")
 
@@ -169,6 +175,11 @@ class S3Store:
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+
+    def clean_incoming(self, older_than_seconds: float = ABANDONED_AFTER_SECONDS) -> int:
+        return remove_abandoned(self.spool_dir, "upload-*", older_than_seconds) + remove_abandoned(
+            self.spool_dir, "fetch-*", older_than_seconds
+        )
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""A site where it is night right now, registered on a fresh database, with its site key."""
+"""A site where it is night right now, registered on a fresh database, with its site key; and
+a plain site with one target for the uploader tests."""
 
 from __future__ import annotations
 
@@ -59,4 +60,21 @@ def night_site(db_url: str) -> Iterator[dict]:
         "longitude": lon,
         "db_url": db_url,
     }
+    engine.dispose()
+
+
+@pytest.fixture
+def network(db_url: str) -> Iterator[dict[str, object]]:
+    engine = make_engine(db_url)
+    with session_scope(make_session_factory(engine)) as s:
+        sites.create_site(
+            s, SiteCreate(site_id="ond", name="Ondrejov", latitude=49.9, longitude=14.8)
+        )
+        (target,) = targets.create_targets(
+            s, [TargetCreate(name="RR Lyr", ra_deg=291.37, dec_deg=42.78)]
+        )
+        s.flush()
+        _, key = auth.create_key(s, KeyCreate(role="site", site_id="ond"))
+        target_id = target.target_id
+    yield {"engine": engine, "key": key, "target_id": target_id}
     engine.dispose()

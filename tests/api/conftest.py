@@ -43,6 +43,10 @@ class Keys:
     site_b: str
 
 
+# What a browser sends with a write from the dashboard's own pages (TestClient's host).
+SAME_ORIGIN = {"Origin": "http://testserver"}
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from datas_api.app import create_app
-from tests.api.conftest import Keys, bearer
+from tests.api.conftest import SAME_ORIGIN, Keys, bearer
 
 
 def _obs(site_id: str, target_id: int) -> dict:
@@ -158,7 +158,7 @@ def test_user_login_sets_session_cookie(client: TestClient, keys: Keys) -> None:
     me = client.get("/api/v1/auth/me")
     assert me.status_code == 200 and me.json()["name"] == "ada" and me.json()["kind"] == "user"
     assert client.get("/api/v1/sites").status_code == 200
-    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert client.post("/api/v1/auth/logout", headers=SAME_ORIGIN).status_code == 204
     client.cookies.clear()
     assert client.get("/api/v1/auth/me").status_code == 401
 
