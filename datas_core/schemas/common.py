@@ -131,9 +131,27 @@ Timestamp = Annotated[UtcTime, Field(description="ISO 8601 with a timezone, e.g.
 FilterName = Annotated[str, Field(min_length=1, max_length=32, description="as in FITS FILTER")]
 
 
+def _holds_nul(data: Any) -> bool:
+    """Fast scan of raw input for NUL in any string or key (typed floats are checked by
+    pydantic itself: `allow_inf_nan=False`; free-form fields by `JsonObject`/`JsonList`)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item:
+                return True
+        elif kind is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+    return False
+
+
 def _check_input(data: Any) -> Any:
-    # Scalars at any level of the raw input: nested models check their part again (cheap).
-    if isinstance(data, dict):
+    if isinstance(data, dict) and _holds_nul(data):
+        # Walk again, slowly, only to say where it is.
         check_json(
             data, max_depth=64, max_values=10_000_000, max_string=10_000_000, other_objects=True
         )

@@ -70,7 +70,10 @@ def test_racing_writes_of_one_observation_id_keep_the_first(live: dict[str, Any]
             start = threading.Barrier(2)
 
             def post(
-                i: int, bodies: list[dict[str, Any]] = bodies, answers: list[Any] = answers
+                i: int,
+                bodies: list[dict[str, Any]] = bodies,
+                answers: list[Any] = answers,
+                start: threading.Barrier = start,
             ) -> None:
                 start.wait()
                 answers[i] = client.post("/api/v1/observations", json=bodies[i])

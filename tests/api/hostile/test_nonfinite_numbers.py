@@ -21,7 +21,8 @@ TOKENS = ["NaN", "Infinity", "-Infinity"]
 @pytest.mark.parametrize("token", TOKENS)
 def test_free_form_exposure_hints(client: TestClient, keys: Keys, token: str) -> None:
     """The reproduction: NaN inside exposure_hints was accepted, then served as literal NaN."""
-    text = '{"name": "X", "ra_deg": 10, "dec_deg": 20, "exposure_hints": {"V": %s}}' % token
+    text = '{"name": "X", "ra_deg": 10, "dec_deg": 20, "exposure_hints": {"V": TOKEN}}'
+    text = text.replace("TOKEN", token)
     body = assert_json_error(raw_post(client, "/api/v1/targets", text, keys.admin), 422)
     assert "exposure_hints" in body["message"] and "finite" in body["message"]
     assert client.get("/api/v1/targets", headers=bearer(keys.admin)).json()["total"] == 0
@@ -53,7 +54,7 @@ def test_free_form_exposure_hints(client: TestClient, keys: Keys, token: str) ->
 def test_every_json_body(
     client: TestClient, keys: Keys, path: str, method: str, template: str, token: str
 ) -> None:
-    r = raw_post(client, path, template % token, keys.admin, method)
+    r = raw_post(client, path, template.replace("%s", token), keys.admin, method)
     assert_json_error(r, 422)
 
 
@@ -63,8 +64,9 @@ def test_observation_fields_and_comparison_stars(
 ) -> None:
     target_id = new_target(client, keys.admin)
     base = (
-        '{"observation_id": "6f1c1d2e-0000-4000-8000-000000000001", "target_id": %d, '
-        '"site_id": "site-a", "observed_at": "2026-01-01T00:00:00Z", ' % target_id
+        '{"observation_id": "6f1c1d2e-0000-4000-8000-000000000001", '
+        f'"target_id": {target_id}, '
+        '"site_id": "site-a", "observed_at": "2026-01-01T00:00:00Z", '
     )
     for tail in (f'"magnitude": {token}}}', f'"comparison_stars": [{{"mag": {token}}}]}}'):
         r = raw_post(client, "/api/v1/observations", base + tail, keys.site_a)
