@@ -366,7 +366,8 @@ class Agent:
             except (ServerUnavailable, ServerRejected, TargetListError) as exc:
                 log.warning("target list not refreshed, using the cached one: %s", exc)
                 self.health.target_list = f"not refreshed: {exc}"[:500]
-                report.server_reachable = False
+                if not isinstance(exc, TargetListError):  # that one answered, if wrongly
+                    report.server_reachable = False
             else:
                 for reason in checked.rejected:
                     log.error("target list entry skipped: %s", reason)

@@ -61,12 +61,15 @@ class AgentHealth:
 
 
 def json_safe(value: Any) -> Any:
-    """Plain JSON for the server: NaN/Infinity become null (strict JSON has neither, and the
-    server's checks would refuse the whole heartbeat), unknown types become text."""
-    if value is None or isinstance(value, (str, bool)):
+    """Plain JSON the server accepts: NaN/Infinity become null and NUL characters go (the
+    server refuses a heartbeat holding either, and the site would look offline), unknown types
+    become text."""
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return value.replace("\x00", "")
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k).replace("\x00", ""): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     if isinstance(value, numbers.Integral):
@@ -74,4 +77,4 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, numbers.Real):
         number = float(value)
         return number if math.isfinite(number) else None
-    return str(value)
+    return str(value).replace("\x00", "")

@@ -34,7 +34,7 @@ safety:                            # unsafe (or stale, or unknown) means park an
 outbox:
   max_mb: 500                      # unsent observations and frames kept at most
   upload_frames: false             # also upload FITS frames (POST /api/v1/frames)
-  max_tries: 8                     # a record the server keeps failing is set aside (dead) after
+  max_tries: 8                     # then a record the server keeps failing is set aside (dead)
 
 simulator:                         # used with driver: simulator
   time_factor: 1.0                 # 0.01 makes a 60 s exposure take 0.6 s

@@ -19,6 +19,7 @@ from datas_core.db import make_session_factory, session_scope
 from datas_core.schemas.targets import TargetCreate
 from datas_core.services import targets
 from site_agent.config import SiteConfig
+from site_agent.control import status_of
 from site_agent.devices.simulator import SimOptions, simulator_devices
 from site_agent.executor import TRANSITIONS, Agent
 from site_agent.server_client import ServerClient
@@ -156,13 +157,15 @@ def test_garbage_instead_of_a_list_never_wedges_and_it_recovers(
 ) -> None:
     with api_server(night_site["db_url"]) as base, fault_proxy(base) as proxy:
         agent = _agent(proxy.url, night_site["key"], tmp_path)
+        # and a sensor reading NaN: strict JSON has no NaN, so the heartbeat sends null
+        agent.devices.camera.options.ccd_temp_c = float("nan")  # type: ignore[attr-defined]
         for body, reason in GARBAGE:
             proxy.rule = lambda r, _, b=body: Reply(200, b) if _targets_request(r) else None
             for _ in range(2):
                 report = _cycle(agent)
                 assert report.observed == [] and agent.state in RESTING
             beat = _heartbeat(base, night_site["key"])  # sent by the second cycle
-            assert beat["state"] == "ready"
+            assert beat["state"] == "ready" and beat["devices"]["camera"]["temperature_c"] is None
             assert beat["devices"]["agent"]["target_list"].startswith("not refreshed")
             assert reason in beat["devices"]["agent"]["target_list"], beat["devices"]["agent"]
         # A list whose every entry is junk is still a list: each entry is refused on its own.
@@ -241,3 +244,29 @@ def test_every_state_can_fall_into_error() -> None:
     # what makes the recovery path above legal from wherever a failure strikes
     assert all("error" in allowed for allowed in TRANSITIONS.values())
     assert TRANSITIONS.keys() >= {new for allowed in TRANSITIONS.values() for new in allowed}
+
+
+@SQLITE_ONLY
+def test_a_refused_key_keeps_observations_queued_says_so_and_they_go_out_once_fixed(
+    night_site: dict, tmp_path: Path
+) -> None:
+    with api_server(night_site["db_url"]) as base:
+        agent = _agent(base, night_site["key"], tmp_path)
+        assert _cycle(agent).sent == 2  # online: the site and the list are cached
+        agent.client.close()
+        agent.client = ServerClient(base, "datas_0123456789ab_revokedrevoked", 5)
+        queued = 0
+        for _ in range(2):  # observing goes on from the cached list
+            report = _cycle(agent)
+            assert report.observed and agent.state == "ready"
+            queued += report.queued
+        status = status_of(agent)
+        assert status["agent"]["uploads"].startswith("stopped: the server refused the key (401")
+        assert status["outbox"]["pending"] == queued == 4 and status["outbox"]["dead"] == 0
+        agent.client.close()
+        agent.client = ServerClient(base, night_site["key"], 5)  # the key fixed
+        report = _cycle(agent)
+        assert report.sent == queued + report.queued
+        assert status_of(agent)["agent"]["uploads"] == "ok"
+        assert agent.outbox.stats()["pending"] == 0
+        agent.close()

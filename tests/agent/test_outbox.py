@@ -67,3 +67,39 @@ def test_a_corrupt_row_is_set_aside_not_fatal(tmp_path: Path) -> None:
     assert [i.key for i in box.due("observation")] == ["good"]
     assert box.stats()["dead"] == 1
     assert "corrupt" in dict(box.dead_items())["bad"]
+
+
+def test_only_failures_charged_to_an_item_use_its_tries(tmp_path: Path) -> None:
+    clock = Clock()
+    box = Outbox(tmp_path / "o.sqlite3", backoff=Backoff(10, 60, jitter=0.0), clock=clock)
+    box.put("observation", "a", {"x": 1})
+    (item,) = box.due("observation")
+    box.mark_retry([item.id], "server down")  # an outage: backoff only
+    assert [(r.attempts, r.tries) for r in box.rows()] == [(1, 0)]
+    assert box.mark_failed(item.id, "HTTP 500: boom", max_tries=3) is False
+    assert box.mark_failed(item.id, "HTTP 500: boom", max_tries=3) is False
+    assert box.due("observation") == []  # each failure waits its backoff too
+    assert box.mark_failed(item.id, "HTTP 500: boom", max_tries=3) is True
+    (row,) = box.rows(("dead",))
+    assert row.tries == 3 and row.last_error == "failed 3 times, last: HTTP 500: boom"
+    # queued again (after the server is fixed): due now, with fresh tries
+    assert box.requeue([row.id]) == 1
+    assert [(i.key, i.attempts, i.tries) for i in box.due("observation")] == [("a", 0, 0)]
+
+
+def test_an_outbox_written_by_an_older_agent_still_opens(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT "
+        "NOT NULL UNIQUE, payload TEXT NOT NULL, size INTEGER NOT NULL, created_at REAL NOT "
+        "NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, state TEXT "
+        "NOT NULL DEFAULT 'pending', last_error TEXT);"
+        "INSERT INTO items (kind, key, payload, size, created_at, next_attempt_at) "
+        "VALUES ('observation', 'a', '{}', 2, 0, 0);"
+    )
+    old.commit()
+    old.close()
+    box = Outbox(path)
+    assert [(i.key, i.tries) for i in box.due("observation")] == [("a", 0)]
+    box.close()
