@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[server,agent,dev]'
 	@# INDI's Python client builds against system libraries (scripts/system-packages.txt):
 	@# without them the INDI tests skip with a message (and fail under CI=true).
-	@$(PY) -m pip install --quiet -e '.[indi]' || echo "note: the INDI extra did not install; \
-	run 'make system-deps' as root (libdbus-1-dev, libglib2.0-dev, pkg-config) for INDI tests"
+	@$(PY) -m pip install --quiet -e '.[indi]' > $(VENV)/indi-install.log 2>&1 || echo "note: the \
+	optional INDI extra did not build (details: $(VENV)/indi-install.log); INDI devices and tests \
+	need 'make system-deps' as root (libdbus-1-dev, libglib2.0-dev, pkg-config)"
 	@touch $@
 
 run: venv

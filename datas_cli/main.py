@@ -449,6 +449,7 @@ def demo_seed(as_json: bool) -> None:
 
 def _register_up() -> None:
     from datas_cli.audit import audit
+    from datas_cli.demo_agents import demo_agents_command
     from datas_cli.frames import frames
     from datas_cli.schedule import schedule
     from datas_cli.up import up
@@ -457,6 +458,7 @@ def _register_up() -> None:
     cli.add_command(audit)
     cli.add_command(schedule)
     cli.add_command(frames)
+    cli.add_command(demo_agents_command)
 
 
 _register_up()

@@ -60,6 +60,12 @@ def preview(site_id: str, at: str | None, count: int, assume_clear: bool, as_jso
     if data is None:
         raise NotFound(f"site {site_id!r} is inactive; activate it to rank it")
     entries = data["entries"][:count]
+    reason = data["site_reason"]
+    hint = ""
+    if reason and "weather unknown" in reason:
+        hint = "add --assume-clear to preview as if the sky were clear"
+    elif reason == "daylight":
+        hint = "try --at with a time of night at the site"
     if as_json:
         rows = [
             {
@@ -74,15 +80,12 @@ def preview(site_id: str, at: str | None, count: int, assume_clear: bool, as_jso
             }
             for e in entries
         ]
-        click.echo(json.dumps(rows, indent=2))
+        # The reason travels with the list: an empty list is never left unexplained.
+        body = {"site_id": site_id, "at": when.isoformat(), "site_reason": reason, "hint": hint}
+        click.echo(json.dumps({**body, "targets": rows}, indent=2))
         return
-    if data["site_reason"]:
-        hint = ""
-        if "weather unknown" in data["site_reason"]:
-            hint = " (add --assume-clear to preview as if the sky were clear)"
-        elif data["site_reason"] == "daylight":
-            hint = " (try --at with a time of night at the site)"
-        click.echo(f"{site_id} at {when.isoformat()}: no targets: {data['site_reason']}{hint}")
+    if reason:
+        click.echo(f"{site_id} at {when.isoformat()}: no targets: {reason} ({hint})")
         return
     _print_preview(site_id, when, entries)
 

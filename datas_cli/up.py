@@ -7,7 +7,6 @@ groups, so Ctrl-C reaches only this supervisor, which stops them in order.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,9 @@ from pathlib import Path
 
 import click
 import httpx
+
+from datas_cli.dagster_home import DagsterNotReady, prepare_home
+from datas_cli.demo_agents import speedup_from_env
 
 STOP_TIMEOUT_S = 15.0
 
@@ -48,18 +50,57 @@ def _admin_key(session_factory_url: str, key_file: Path) -> str:
     return key
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+def _log_tail(log: Path, lines: int = 8) -> str:
+    try:
+        text = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join("    " + line for line in text[-lines:])
+
+
+def _died(what: str, proc: subprocess.Popen[bytes], log: Path) -> click.ClickException:
+    return click.ClickException(
+        f"{what} exited with status {proc.returncode}; the end of {log}:\n{_log_tail(log)}"
+    )
+
+
+def _wait_http(
+    url: str, proc: subprocess.Popen[bytes], what: str, timeout: float, log: Path
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise click.ClickException(f"{what} exited with status {proc.returncode} at start")
+            raise _died(what, proc, log)
         try:
             if httpx.get(url, timeout=2.0).status_code < 500:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise click.ClickException(f"{what} did not answer at {url} within {timeout:.0f} s")
+    raise click.ClickException(f"{what} did not answer at {url} within {timeout:.0f} s; see {log}")
+
+
+def _wait_code_location(
+    dagster_url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
+    """Dagster's UI answers before (and even when) the code fails to load: ask it."""
+    from datas_cli.dagster_home import location_status
+
+    deadline = time.monotonic() + timeout
+    problem = "it did not report its code location"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise _died("the Dagster webserver", proc, log)
+        loaded, problem = location_status(dagster_url)
+        if loaded:
+            return
+        if problem and "failed to load" in problem:
+            break
+        time.sleep(1.0)
+    raise click.ClickException(
+        f"Dagster is up but cannot load the DATAS pipelines: {problem}. See {log}; "
+        "`datas up --no-dagster` runs the rest without it"
+    )
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -108,7 +149,13 @@ class _DemoWeatherLoop:
     is_flag=True,
     help="Do not send simulated heartbeats for the demo sites (they are then never scheduled).",
 )
-def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool) -> None:
+@click.option(
+    "--no-demo-agents",
+    is_flag=True,
+    help="Do not run simulated site agents for the demo sites (DATAS_DEMO_SPEEDUP sets their "
+    "speed, default 10).",
+)
+def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool, no_demo_agents: bool) -> None:
     """Run API + Dagster on the embedded default, with the demo network; Ctrl-C stops all."""
     from datas_core.db.migrate import upgrade
     from datas_core.settings import get_settings
@@ -140,11 +187,14 @@ def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool) -> None:
 
     env = dict(os.environ)
     dagster_home = home / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    project_yaml = Path("dagster.yaml")
-    if project_yaml.exists() and not (dagster_home / "dagster.yaml").exists():
-        shutil.copy(project_yaml, dagster_home / "dagster.yaml")
     env["DAGSTER_HOME"] = str(dagster_home)
+    demo_agents = not (no_demo or no_demo_agents)
+    speedup = speedup_from_env() if demo_agents else 1.0
+    if not no_dagster:
+        try:
+            prepare_home(dagster_home, Path("dagster.yaml"), env)
+        except DagsterNotReady as exc:
+            raise click.ClickException(str(exc)) from exc
     env["DATAS_HOME"] = str(home)
     env.setdefault("DATAS_DATABASE_URL", url)
     workspace = (
@@ -179,6 +229,15 @@ def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool) -> None:
             *workspace,
         ]
         commands["dagster-daemon"] = [str(bin_dir / "dagster-daemon"), "run", *workspace]
+    if demo_agents:
+        commands["demo-agents"] = [
+            sys.executable,
+            "-m",
+            "datas_cli.main",
+            "demo-agents",
+            "--api-url",
+            api_url,
+        ]
     logs = home / "logs"
     logs.mkdir(exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -190,32 +249,53 @@ def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+
+    def start(name: str) -> None:
+        log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        procs[name] = subprocess.Popen(
+            commands[name], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def log_of(name: str) -> Path:
+        return logs / f"{name}.log"
+
     try:
-        for name, cmd in commands.items():
-            log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-            procs[name] = subprocess.Popen(
-                cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        _wait_http(f"{api_url}/healthz", procs["api"], "the API", 60)
+        start("api")
+        _wait_http(f"{api_url}/healthz", procs["api"], "the API", 60, log_of("api"))
         if not no_dagster:
-            _wait_http(f"{dagster_url}/server_info", procs["dagster-webserver"], "Dagster", 180)
+            start("dagster-webserver")
+            start("dagster-daemon")
+            web = procs["dagster-webserver"]
+            _wait_http(
+                f"{dagster_url}/server_info", web, "Dagster", 180, log_of("dagster-webserver")
+            )
+            _wait_code_location(dagster_url, web, log_of("dagster-webserver"), 180)
+        if demo_agents:
+            start("demo-agents")
         click.echo("")
         click.echo(f"  DATAS API     {api_url}   (OpenAPI: {api_url}/docs)")
         if not no_dagster:
             click.echo(f"  Dagster UI    {dagster_url}")
         click.echo(f"  Admin key     {key}")
         click.echo(f"  Logs          {logs}")
+        if demo_agents:
+            click.echo(
+                f"  Demo agents   simulated telescopes at the demo sites, {speedup:g}x real time "
+                "(--no-demo-agents to leave them off)"
+            )
         click.echo(f"  Try: curl -H 'Authorization: Bearer {key}' {api_url}/api/v1/sites")
         click.echo("  Ctrl-C stops everything.\n")
-        weather = None if (no_demo or no_demo_weather) else _DemoWeatherLoop(url)
+        # The demo agents send real heartbeats; the weather loop stands in only without them.
+        weather = None if (no_demo or no_demo_weather or demo_agents) else _DemoWeatherLoop(url)
         while not stopping:
             if weather is not None:
                 weather.tick()
             for name, proc in procs.items():
                 if proc.poll() is not None:
                     raise click.ClickException(
-                        f"{name} stopped unexpectedly (status {proc.returncode}); "
-                        f"see {logs / (name + '.log')}"
+                        f"{name} stopped unexpectedly, so everything was stopped. "
+                        f"{_died(name, proc, log_of(name)).message}\nFix it and run "
+                        "`make run` again (the same state is reused)"
                     )
             time.sleep(0.5)
         click.echo("stopping ...")

@@ -128,13 +128,17 @@ def once(config_path: Path) -> None:
 @config_option
 def run(config_path: Path) -> None:
     """Run until stopped (Ctrl-C or `datas-agent stop`)."""
+    from site_agent.control import ControlPortBusy
     from site_agent.logs import setup_logging
     from site_agent.runner import build_agent, run_forever
 
     config = _load(config_path)
     log_path = setup_logging(config.state_dir)
     click.echo(f"logging to {log_path}")
-    run_forever(build_agent(config))
+    try:
+        run_forever(build_agent(config))
+    except ControlPortBusy as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _control(config_path: Path, command: str) -> None:

@@ -64,6 +64,7 @@ class SafetyConfig(Strict):
 class OutboxConfig(Strict):
     max_mb: Annotated[float, Field(gt=0)] = 500.0
     upload_frames: bool = False
+    keep_frames: bool = True  # false: a frame's local file is deleted once the server has it
     # Sends an item gets while the server fails it and accepts others, before it is set aside
     # as dead (so one poisonous record cannot hold back the rest for ever).
     max_tries: Annotated[int, Field(ge=1, le=1000)] = 8

@@ -14,6 +14,10 @@ from typing import Any
 import httpx
 
 
+class ControlPortBusy(Exception):
+    """The control port is taken; the message says what to do."""
+
+
 class ControlServer:
     def __init__(self, agent: Any, port: int, stop_event: threading.Event) -> None:
         agent_ref, stop = agent, stop_event
@@ -48,7 +52,14 @@ class ControlServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        try:
+            self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        except OSError as exc:
+            raise ControlPortBusy(
+                f"the control port 127.0.0.1:{port} cannot be opened ({exc.strerror or exc}): "
+                "another datas-agent (or another program) uses it. Stop that one "
+                "(`datas-agent stop`), or give this site another `control_port:` in site.yaml"
+            ) from exc
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self) -> None:
@@ -81,4 +92,13 @@ def send(port: int, command: str) -> dict[str, Any]:
             f"no agent answers on 127.0.0.1:{port} ({type(exc).__name__}); is `datas-agent run` "
             "running with this site.yaml?"
         ) from exc
-    return response.json()  # type: ignore[no-any-return]
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ConnectionError(
+            f"something other than a datas-agent answers on 127.0.0.1:{port} (HTTP "
+            f"{response.status_code}, not JSON); check `control_port:` in site.yaml"
+        ) from exc
+    if not isinstance(body, dict):
+        raise ConnectionError(f"the answer on 127.0.0.1:{port} is not a datas-agent status")
+    return body

@@ -8,7 +8,7 @@ import threading
 
 from datas_core import __version__
 from site_agent.config import SiteConfig
-from site_agent.control import ControlServer
+from site_agent.control import ControlPortBusy, ControlServer
 from site_agent.devices.base import DeviceError, Devices
 from site_agent.devices.simulator import SimOptions, simulator_devices
 from site_agent.executor import Agent
@@ -61,9 +61,13 @@ def build_agent(config: SiteConfig) -> Agent:
 def run_forever(agent: Agent, stop: threading.Event | None = None) -> None:
     """Cycle until stopped (Ctrl-C, SIGTERM or `datas-agent stop`); park before leaving."""
     stop = stop or threading.Event()
+    try:
+        control = ControlServer(agent, agent.config.control_port, stop)
+    except ControlPortBusy:
+        agent.close()  # nothing moved yet: the mount was never unparked
+        raise
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    control = ControlServer(agent, agent.config.control_port, stop)
     control.start()
     log.info(
         "agent for %s running; control on 127.0.0.1:%d",

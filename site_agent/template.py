@@ -34,6 +34,7 @@ safety:                            # unsafe (or stale, or unknown) means park an
 outbox:
   max_mb: 500                      # unsent observations and frames kept at most
   upload_frames: false             # also upload FITS frames (POST /api/v1/frames)
+  keep_frames: true                # false: delete a frame's local file once it is uploaded
   max_tries: 8                     # then a record the server keeps failing is set aside (dead)
 
 simulator:                         # used with driver: simulator

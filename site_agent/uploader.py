@@ -155,8 +155,10 @@ def drain_frames(
     site_id: str,
     batch: int = 20,
     max_tries: int = DEFAULT_MAX_TRIES,
+    keep_files: bool = True,
 ) -> DrainReport:
-    """Upload queued FITS files one by one (each is recognised by its hash if sent twice)."""
+    """Upload queued FITS files one by one (each is recognised by its hash if sent twice);
+    with `keep_files` false a file is deleted once the server has it."""
     report = DrainReport()
     evidence = _Evidence(client)
     for item in outbox.due("frame", limit=batch):
@@ -181,6 +183,8 @@ def drain_frames(
             _server_down(outbox, [item], exc, report)
             return report
         outbox.mark_sent([item.id])
+        if not keep_files:
+            Path(path).unlink(missing_ok=True)
         report.sent += 1
         evidence.works = True
     return report

@@ -76,6 +76,11 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
+def demo_site_ids() -> list[str]:
+    """The site_ids of the bundled demo network (sites.csv)."""
+    return [row["site_id"] for row in csv.DictReader(io.StringIO(_demo_text("sites.csv")))]
+
+
 def seed_demo(session: Session) -> SeedReport:
     report = SeedReport()
     known_sites = set(session.scalars(select(Site.site_id)))

@@ -7,14 +7,13 @@ them, marked with agent_version "demo-weather".
 
 from __future__ import annotations
 
-import csv
 import random
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datas_core.db.models import Site
-from datas_core.demo.seed import _demo_text
+from datas_core.demo.seed import demo_site_ids
 from datas_core.schemas.sites import Heartbeat, Weather
 from datas_core.services import sites
 
@@ -25,9 +24,7 @@ class DemoWeather:
     def __init__(self, seed: int | None = None) -> None:
         self.rng = random.Random(seed)
         self.cloud: dict[str, float] = {}
-        self.site_ids = [
-            row["site_id"] for row in csv.DictReader(_demo_text("sites.csv").splitlines())
-        ]
+        self.site_ids = demo_site_ids()
 
     def report(self, session: Session) -> int:
         """One heartbeat per demo site that exists and is active; returns how many."""

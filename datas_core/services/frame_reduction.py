@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 OBSERVATION_NAMESPACE = uuid.UUID("5b0e6f3c-27a1-4d0e-9c35-6a6f1d3c9e21")
 SIMULATOR_INSTRUMENT = "DATAS simulator"
 CLAIMED, STARTED = "claimed_at", "attempt_started_at"  # `results` of a `reducing` frame
+RUN_ID = "run_id"  # in `results`: the pipeline run (Dagster run id) that reduced the frame
 WORKER_DIED = re.compile(r"^the reduction worker died (\d+) times? in a row")
 
 
@@ -202,21 +203,24 @@ def reduce_batch(
     solve_cpu_seconds: float = 20.0,
     max_frame_pixels: int | None = None,
     max_attempts: int | None = None,
+    run_id: str | None = None,
 ) -> BatchReport:
     """Reduce the frames one after the other. `max_frame_pixels` and `max_attempts` default to
-    DATAS_MAX_FRAME_PIXELS and DATAS_REDUCTION_MAX_ATTEMPTS."""
+    DATAS_MAX_FRAME_PIXELS and DATAS_REDUCTION_MAX_ATTEMPTS; `run_id` (the pipeline's run) is
+    recorded in each frame's `results` so a frame leads to the run that reduced it."""
     pixels = _setting(max_frame_pixels, "max_frame_pixels")
     attempts = _setting(max_attempts, "reduction_max_attempts")
     report = BatchReport()
     start = time.perf_counter()
     for i, frame_id in enumerate(frame_ids):
         try:
-            outcome = _begin_attempt(factory, frame_id, frame_ids[i + 1 :], attempts) or (
-                _reduce_one(factory, store, frame_id, catalogs, solve_cpu_seconds, pixels)
+            outcome = _begin_attempt(factory, frame_id, frame_ids[i + 1 :], attempts, run_id) or (
+                _reduce_one(factory, store, frame_id, catalogs, solve_cpu_seconds, pixels, run_id)
             )
         except Exception as exc:  # one frame's surprise must not stop the batch
             log.exception("frame %s failed", frame_id)
-            _finish(factory, frame_id, "failed", f"{type(exc).__name__}: {exc}", None)
+            error = f"{type(exc).__name__}: {exc}"
+            _finish(factory, frame_id, "failed", error, _with_run({}, run_id) or None)
             outcome = "failed"
         getattr(report, outcome).append(frame_id)
         if outcome == "reduced":
@@ -226,7 +230,11 @@ def reduce_batch(
 
 
 def _begin_attempt(
-    factory: sessionmaker[Session], frame_id: str, waiting: list[str], max_attempts: int
+    factory: sessionmaker[Session],
+    frame_id: str,
+    waiting: list[str],
+    max_attempts: int,
+    run_id: str | None = None,
 ) -> str | None:
     """Count the frame's attempt and mark it begun, so that a run dying now blames this frame
     alone; keep the claims of the frames still waiting in the batch fresh. Returns "failed" when
@@ -249,7 +257,7 @@ def _begin_attempt(
                 return "failed"
         frame.status = "reducing"
         frame.attempts += 1
-        frame.results = {STARTED: now.isoformat()}
+        frame.results = _with_run({STARTED: now.isoformat()}, run_id)
         frame.updated_at = now
     return None
 
@@ -261,6 +269,7 @@ def _reduce_one(
     catalogs: CatalogChooser,
     solve_cpu_seconds: float,
     max_pixels: int,
+    run_id: str | None = None,
 ) -> str:
     with session_scope(factory) as session:
         frame = session.get(Frame, frame_id)
@@ -288,7 +297,8 @@ def _reduce_one(
             load_seconds = time.perf_counter() - started
             result = reduce_frame(frame_data, options)
     except FrameRejected as exc:
-        _finish(factory, frame_id, "rejected", f"{exc.reason}: {exc}", {"rejected": exc.reason})
+        results = _with_run({"rejected": exc.reason}, run_id)
+        _finish(factory, frame_id, "rejected", f"{exc.reason}: {exc}", results)
         return "rejected"
     result.seconds["load"] = load_seconds
     result.seconds["total"] = result.seconds.get("total", 0.0) + load_seconds
@@ -297,6 +307,7 @@ def _reduce_one(
         assert frame is not None
         summary = result.as_dict(max_sources=0)
         summary["observation_id"] = None
+        _with_run(summary, run_id)
         if frame.target_id is not None and result.target is not None:
             summary["observation_id"] = _store_observation(session, frame, result)
         frame.status = "reduced"
@@ -336,6 +347,12 @@ def _store_observation(session: Session, frame: Frame, result: Reduction) -> str
     )
     session.add(row)
     return observation_id
+
+
+def _with_run(results: dict[str, Any], run_id: str | None) -> dict[str, Any]:
+    if run_id:
+        results[RUN_ID] = run_id
+    return results
 
 
 def _finish(

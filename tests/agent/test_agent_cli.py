@@ -90,3 +90,40 @@ def test_check_reports_a_bad_file_with_the_key_and_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "-c", str(bad)])
     assert result.exit_code == 1
     assert "server.url" in result.output and "line 3" in result.output
+
+
+def test_a_taken_control_port_and_a_foreign_answer_give_clear_messages(
+    night_site: dict, tmp_path: Path
+) -> None:
+    """`run` with its control port taken used to die with a raw OSError, after which `status`
+    crashed with a JSONDecodeError (something else answered on the port)."""
+    import http.server
+    import threading
+
+    class NotAnAgent(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>a printer</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    squatter = http.server.HTTPServer(("127.0.0.1", 0), NotAnAgent)
+    port = squatter.server_address[1]
+    threading.Thread(target=squatter.serve_forever, daemon=True).start()
+    config = tmp_path / "site.yaml"
+    try:
+        with api_server(night_site["db_url"]) as base:
+            assert _init(CliRunner(), base, night_site["key"], config).exit_code == 0
+            text = config.read_text().replace("control_port: 8765", f"control_port: {port}")
+            config.write_text(text.replace("time_factor: 1.0", "time_factor: 0.001"))
+            ran = _agent("run", "-c", str(config))
+            assert ran.returncode == 1 and "Traceback" not in ran.stderr
+            assert f"control port 127.0.0.1:{port}" in ran.stderr and "control_port" in ran.stderr
+            status = _agent("status", "-c", str(config))
+            assert status.returncode == 1 and "Traceback" not in status.stderr
+            assert "something other than a datas-agent" in status.stderr
+    finally:
+        squatter.shutdown()
+        squatter.server_close()

@@ -141,7 +141,7 @@ def test_schedule_preview_on_the_demo_network(run) -> None:
     at = "2026-11-23T22:00Z"  # night in South Africa (bfn-zaf, Boyden Observatory)
     plain = run("schedule", "preview", "--site", "bfn-zaf", "--at", at)
     assert "weather unknown" in plain.output and "--assume-clear" in plain.output
-    rows = json.loads(
+    answer = json.loads(
         run(
             "schedule",
             "preview",
@@ -155,6 +155,8 @@ def test_schedule_preview_on_the_demo_network(run) -> None:
             "--json",
         ).output
     )
+    assert answer["site_reason"] is None and answer["site_id"] == "bfn-zaf"
+    rows = answer["targets"]
     assert len(rows) == 5
     assert {"target_id", "name", "score", "altitude_deg", "terms"} <= set(rows[0])
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
@@ -165,6 +167,13 @@ def test_schedule_preview_on_the_demo_network(run) -> None:
         "schedule", "preview", "--site", "bfn-zaf", "--at", "2026-11-23T10:00Z", "--assume-clear"
     )
     assert "daylight" in day.output
+    day_json = json.loads(
+        run(
+            "schedule", "preview", "--site", "bfn-zaf", "--at", "2026-11-23T10:00Z", "--json"
+        ).output
+    )
+    assert day_json["targets"] == [] and day_json["site_reason"] == "daylight"
+    assert "night" in day_json["hint"]
     missing = run("schedule", "preview", "--site", "nowhere", ok=False)
     assert missing.exit_code == 1 and "nowhere" in missing.output
     bad = run("schedule", "preview", "--site", "bfn-zaf", "--at", "tonight", ok=False)

@@ -1,6 +1,8 @@
 """Frame reductions: one Dagster run reduces a batch of uploaded frames (never one run per
 frame: a run costs seconds to launch). Frame state lives in the app database."""
 
+from collections.abc import Mapping
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -17,9 +19,28 @@ from dagster import (
 from datas_core.services import frame_reduction
 from datas_core.settings import get_settings
 from datas_core.storage import store_from_settings
+from datas_pipelines.defs.tables import frames
 from datas_pipelines.resources import AppDatabase
 
 MAX_FAILED_SHARE = 0.1
+FRAME_REDUCTION_JOB = "frame_reduction_job"  # defined in sensors.py
+# Run tags that tie a batch run to its frames (each frame's `results.run_id` ties it back).
+FRAMES_TAG, FIRST_FRAME_TAG, LAST_FRAME_TAG = (
+    "datas/frames",
+    "datas/first_frame",
+    "datas/last_frame",
+)
+
+
+def batch_tags(frame_ids: list[str]) -> dict[str, str]:
+    """The tags of the run reducing these frames: how many, and the first and last frame id."""
+    if not frame_ids:
+        return {FRAMES_TAG: "0"}
+    return {
+        FRAMES_TAG: str(len(frame_ids)),
+        FIRST_FRAME_TAG: frame_ids[0],
+        LAST_FRAME_TAG: frame_ids[-1],
+    }
 
 
 class FrameBatch(Config):
@@ -28,8 +49,12 @@ class FrameBatch(Config):
 
 @asset(
     group_name="frames",
+    deps=[frames],
+    kinds={"python", "fits"},
     description="Reductions of uploaded frames (validation, astrometry, photometry, calibration, "
-    "flags), written to each frame's row and as observations; one run per batch of frames.",
+    "flags), written to each frame's row (with the run's id in `results.run_id`) and as "
+    "observations; one run per batch of frames, tagged datas/frames, datas/first_frame and "
+    "datas/last_frame.",
     # A run that fails as a whole (database or object store away) is retried; single frames
     # that fail are recorded on their row and retried by later batches.
     retry_policy=RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL),
@@ -62,9 +87,15 @@ def frame_reductions(
                 session, settings.reduction_batch_size, settings.reduction_max_attempts
             )
             ids = frame_reduction.claim(session, pending)
+    _tag_run(context, batch_tags(ids))
     with app_db.session_factory() as factory:
         report = frame_reduction.reduce_batch(
-            factory, store, ids, catalogs, solve_cpu_seconds=settings.solve_cpu_seconds
+            factory,
+            store,
+            ids,
+            catalogs,
+            solve_cpu_seconds=settings.solve_cpu_seconds,
+            run_id=context.run.run_id,
         )
     context.log.info(f"reduced a batch of {report.frames} frames: {report.as_dict()}")
     lines = ["| frame | outcome |", "|---|---|"]
@@ -97,3 +128,10 @@ def frame_reductions(
             "frames": MetadataValue.md("\n".join(lines)),
         },
     )
+
+
+def _tag_run(context: AssetExecutionContext, tags: Mapping[str, str]) -> None:
+    """Runs the sensor launched carry these tags already; a run launched by hand gets them here."""
+    missing = {k: v for k, v in tags.items() if context.run.tags.get(k) != v}
+    if missing:
+        context.instance.add_run_tags(context.run.run_id, missing)

@@ -1,9 +1,12 @@
-"""The sensor over pending frames: each tick claims up to a batch of them and launches one run."""
+"""The frames sensors: pending frames are claimed in batches and reduced in one run per batch;
+between runs, the frames_waiting check is reported without launching one."""
 
 import hashlib
 import os
 
 from dagster import (
+    AssetCheckEvaluation,
+    AssetKey,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
@@ -16,12 +19,13 @@ from dagster import (
 
 from datas_core.services import frame_reduction
 from datas_core.settings import get_settings
-from datas_pipelines.defs.frames.assets import frame_reductions
+from datas_pipelines.defs.frames import checks
+from datas_pipelines.defs.frames.assets import FRAME_REDUCTION_JOB, batch_tags, frame_reductions
 from datas_pipelines.resources import AppDatabase
 
 # One asset per run: the in-process executor saves a step subprocess (seconds per run).
 frame_reduction_job = define_asset_job(
-    "frame_reduction_job", selection=[frame_reductions], executor_def=in_process_executor
+    FRAME_REDUCTION_JOB, selection=[frame_reductions], executor_def=in_process_executor
 )
 
 
@@ -52,7 +56,29 @@ def pending_frames_sensor(context: SensorEvaluationContext, app_db: AppDatabase)
             RunRequest(
                 run_key=f"frames-{batch}-{digest}",
                 run_config={"ops": {"frame_reductions": {"config": {"frame_ids": ids}}}},
-                tags={"datas/frames": str(len(ids))},
+                tags=batch_tags(ids),
             )
         )
     return SensorResult(run_requests=requests, cursor=str(batch))
+
+
+@sensor(
+    minimum_interval_seconds=300,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Reports the frames_waiting check of frame_reductions between reduction runs, "
+    "without launching a run: while it fails, every tick; then once when it passes again.",
+)
+def frames_waiting_sensor(context: SensorEvaluationContext, app_db: AppDatabase) -> SensorResult:
+    verdict = checks.evaluate(context.instance, app_db)
+    state = "pass" if verdict.passed else f"fail:{verdict.severity.value}"
+    if verdict.passed and context.cursor in (None, "", "pass"):
+        return SensorResult(skip_reason=verdict.description, cursor=state)
+    evaluation = AssetCheckEvaluation(
+        asset_key=AssetKey("frame_reductions"),
+        check_name=checks.CHECK_NAME,
+        passed=verdict.passed,
+        severity=verdict.severity,
+        description=verdict.description,
+        metadata=verdict.metadata,
+    )
+    return SensorResult(asset_events=[evaluation], cursor=state)

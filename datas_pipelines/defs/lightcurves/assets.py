@@ -26,6 +26,7 @@ from datas_core.lightcurves import load_light_curve, storage_key, to_parquet_byt
 from datas_core.lightcurves.report import quality_report
 from datas_core.settings import get_settings
 from datas_pipelines.defs.lightcurves.resources import ObjectStore
+from datas_pipelines.defs.tables import observations
 from datas_pipelines.resources import AppDatabase
 
 target_partitions = DynamicPartitionsDefinition(name="targets")
@@ -39,7 +40,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", BetaWarning)
 
     @asset(
-        group_name="lightcurves",
+        group_name="photometry",
+        deps=[observations],
+        kinds={"python", "parquet"},
         partitions_def=target_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         description="Each target's light curve (BJD_TDB at mid-exposure, magnitudes, flags), "

@@ -14,6 +14,7 @@ from dagster import (
 
 from datas_core.services import sites
 from datas_core.settings import get_settings
+from datas_pipelines.defs import tables
 from datas_pipelines.resources import AppDatabase
 
 
@@ -39,7 +40,13 @@ def _site_states(db: AppDatabase) -> list[dict[str, object]]:
     return rows
 
 
-@asset(group_name="network", description="Heartbeat status of every active site.")
+@asset(
+    group_name="network",
+    deps=[tables.sites, tables.heartbeats],
+    kinds={"python"},
+    description="Heartbeat status of every active site (online, stale, never seen), from the "
+    "sites table and their last heartbeat; refreshed on a schedule (DATAS_NETWORK_STATUS_CRON).",
+)
 def site_status(context: AssetExecutionContext, app_db: AppDatabase) -> MaterializeResult:
     rows = _site_states(app_db)
     counts = Counter(r["status"] for r in rows)

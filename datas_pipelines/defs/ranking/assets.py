@@ -7,13 +7,19 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from datas_core.scheduling.config import scheduler_config
 from datas_core.services import rankings
 from datas_core.settings import get_settings
+from datas_pipelines.defs.tables import observations, targets
 from datas_pipelines.resources import AppDatabase
 
 
 @asset(
     group_name="scheduling",
+    # Heartbeats (weather, state) through site_status; cadence from the last observations.
+    deps=["site_status", targets, observations],
+    kinds={"python", "table"},
+    metadata={"dagster/table_name": "site_rankings"},
     description="Ranked target lists of every active site (score terms, slot assignment), "
-    "stored in the app database with a validity time and served by GET /api/v1/targets.",
+    "stored in the app database with a validity time and served by GET /api/v1/targets; "
+    "refreshed on a schedule (DATAS_RANKING_CRON).",
 )
 def site_rankings(context: AssetExecutionContext, app_db: AppDatabase) -> MaterializeResult:
     settings = get_settings()
