@@ -12,7 +12,8 @@ Scenarios, each with /healthz under open-loop load (50 requests/s, separate proc
   DATAS_LOGIN_MAX_FAILURES failures;
 - `flood_control`: the same 40 callers sending GET /healthz instead: what any flood of cheap
   requests costs on this machine (clients and server share its 2 cores).
-Goal: health p99 under a flood below 10x its baseline p99 (and far from seconds).
+Goal: /healthz p99 below 250 ms under either login flood, no failed health check (the review
+measured a 7 s median). On a 2-core machine the flood's clients share the cores with the server.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from benchmarks.harness import (
 )
 
 CALLERS, RPS, SECONDS = 40, 50.0, 8.0
+GOAL_P99_MS = 250.0
 
 
 def _add_user(url: str) -> None:
@@ -122,9 +124,7 @@ def run_backend(backend: str) -> dict[str, Any]:
             "control": control["p99_ms"],
         },
         "p99_ratio_to_baseline": round(worst_p99 / max(baseline["p99_ms"], 1e-9), 2),
-        "goal_met": worst_p99 < 10 * max(baseline["p99_ms"], 5.0)
-        and many["errors"] == 0
-        and one["errors"] == 0,
+        "goal_met": worst_p99 < GOAL_P99_MS and many["errors"] == 0 and one["errors"] == 0,
     }
 
 
@@ -136,7 +136,7 @@ def main() -> None:
         "healthz_rps": RPS,
         "seconds": SECONDS,
         "workers": 1,
-        "goal": "healthz p99 under a login flood below 10x its baseline p99",
+        "goal": {"healthz_p99_ms_below": GOAL_P99_MS, "under": "each login flood"},
         "backends": {b: run_backend(b) for b in backends},
     }
     if "postgresql" not in backends:

@@ -23,7 +23,7 @@ from datas_core.services.login_throttle import RecentBlocks
 
 T = TypeVar("T")
 SLOT_WAIT_SECONDS = 1.0
-REFUSAL_PAUSE_SECONDS = 0.5
+REFUSAL_PAUSE_SECONDS = 0.25
 
 
 class LoginGate:

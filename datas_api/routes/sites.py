@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from datas_api.auditing import AuditedAdmin
 from datas_api.deps import Reader, SessionDep, SettingsDep, SiteWriter, site_scope
 from datas_api.params import OffsetQuery
 from datas_core.db.models import Site
 from datas_core.errors import Forbidden
-from datas_core.schemas.sites import Heartbeat, HeartbeatOut, SiteCreate, SiteDetail, SitePage
+from datas_core.schemas.sites import (
+    Heartbeat,
+    HeartbeatOut,
+    SiteCreate,
+    SiteDetail,
+    SitePage,
+    SiteUpdate,
+)
 from datas_core.services import audit, sites
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
@@ -57,6 +64,24 @@ def get_site(site_id: str, session: SessionDep, settings: SettingsDep, _: Reader
     latest = sites.latest_heartbeat(session, site_id)
     data["latest_heartbeat"] = HeartbeatOut.model_validate(latest) if latest else None
     return data
+
+
+@router.patch("/{site_id}", response_model=SiteDetail)
+def update_site(
+    site_id: str,
+    body: SiteUpdate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: AuditedAdmin,
+) -> Any:
+    """Change a site's fields (admin); `{"active": false}` pauses it: it is served nothing."""
+    site = sites.update_site(session, site_id, body)
+    detail = {"changed": body.model_dump(mode="json", exclude_unset=True)}
+    audit.record(session, who.actor, "site.update", "site", site_id, detail, who.source)
+    session.commit()
+    request.app.state.site_cache.invalidate(site_id)  # this worker at once; others within TTL
+    return _site_out(site, settings.heartbeat_stale_minutes)
 
 
 @router.put("/{site_id}/heartbeat", response_model=HeartbeatOut)

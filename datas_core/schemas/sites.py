@@ -62,7 +62,9 @@ class SiteFields(Strict):
 
 
 class SiteCreate(SiteFields):
-    site_id: SiteId
+    site_id: SiteId | None = Field(
+        None, description="slug; when left out, one is made from the name (unique)"
+    )
 
 
 class SiteOut(Out):
@@ -134,3 +136,28 @@ class HeartbeatOut(Out):
 
 class SiteDetail(SiteOut):
     latest_heartbeat: HeartbeatOut | None = None
+
+
+class SiteUpdate(Strict):
+    """Partial update (admin): only the fields sent change; `active: false` pauses the site."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    active: bool | None = None
+    latitude: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(None, ge=-180, le=360, allow_inf_nan=False)
+    elevation_m: float | None = Field(None, ge=-500, le=9000, allow_inf_nan=False)
+    timezone: str | None = Field(None, max_length=64)
+    country: str | None = Field(None, max_length=64)
+    owner: str | None = Field(None, max_length=200)
+    aperture_mm: Positive | None = None
+    focal_length_mm: Positive | None = None
+    filters: list[FilterName] | None = None
+    fov_arcmin: Positive | None = None
+    limiting_mag: Annotated[float, Field(ge=0, le=30)] | None = None
+    automation_level: AutomationLevel | None = None
+    altitude_limit_deg: float | None = Field(None, ge=0, lt=90)
+
+    @field_validator("longitude")
+    @classmethod
+    def _wrap_longitude(cls, v: float | None) -> float | None:
+        return v - 360.0 if v is not None and v > 180.0 else v

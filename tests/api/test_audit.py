@@ -160,3 +160,16 @@ def test_filters_and_pages(client: TestClient, keys: Keys) -> None:
     assert len(_entries(client, keys, before=future)) == 5
     r = client.get("/api/v1/audit?after=2026-01-01", headers=admin)
     assert r.status_code == 422  # a time needs its timezone
+
+
+def test_pausing_a_site_is_audited(client: TestClient, keys: Keys) -> None:
+    admin = bearer(keys.admin)
+    _ok(client.patch("/api/v1/sites/site-a", json={"active": False}, headers=admin), 200)
+    assert (
+        client.patch("/api/v1/sites/nowhere", json={"active": False}, headers=admin).status_code
+        == 404
+    )
+    entries = _entries(client, keys)
+    assert [(e["action"], e["object_id"], e["detail"]) for e in entries] == [
+        ("site.update", "site-a", {"changed": {"active": False}})
+    ]

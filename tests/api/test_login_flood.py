@@ -14,8 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -76,25 +77,32 @@ def server(db_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def _flood(base: str, seconds: float, distributed: bool) -> list[httpx.Response]:
-    """CONCURRENCY callers sending wrong logins back to back. Distributed: every try names
-    another user from another address, so no throttle applies and only the slot bound helps."""
-    stop = time.monotonic() + seconds
+    """CONCURRENCY callers sending wrong logins back to back for `seconds`.
+
+    Distributed: every try names another user from another address, so no throttle applies and
+    only the slot bound helps. Otherwise all go for one account from one address, until the
+    throttle answers (however slow hashing is on a loaded machine) or 60 s.
+    """
     start = threading.Barrier(CONCURRENCY)
+    throttled = threading.Event()
 
     def caller(i: int) -> list[httpx.Response]:
         got = []
         with httpx.Client(base_url=base, timeout=30) as c:
             start.wait()
+            stop = time.monotonic() + (seconds if distributed else 60)
             n = 0
-            while True:
+            while time.monotonic() < stop and not throttled.is_set():
                 headers = (
                     {"X-Forwarded-For": f"10.{i}.{n // 250}.{n % 250 + 1}"} if distributed else {}
                 )
                 body = {"username": f"u{i}-{n}" if distributed else "ada", "password": "wrong!"}
-                got.append(c.post("/api/v1/auth/login", json=body, headers=headers))
+                r = c.post("/api/v1/auth/login", json=body, headers=headers)
+                got.append(r)
+                if not distributed and r.status_code == 429 and "account" in r.text:
+                    throttled.set()
                 n += 1
-                if not distributed or time.monotonic() > stop:
-                    return got
+        return got
 
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         return [r for rs in pool.map(caller, range(CONCURRENCY)) for r in rs]
@@ -105,11 +113,11 @@ def _unexpected(results: list[httpx.Response]) -> str:
     return f"{len(odd)} of {len(results)} unexpected, e.g. {odd[:3]}"
 
 
-def _health_while(flood: threading.Thread, base: str) -> list[float]:
-    """Poll /healthz until the flood ends; a stall shows up as a timeout (a failure)."""
+def _health_while(flood: Future[list[httpx.Response]], base: str) -> list[float]:
+    """Poll /healthz until the flood ends; a stall shows up as a timeout or as few answers."""
     latencies = []
-    with httpx.Client(base_url=base, timeout=5) as c:
-        while flood.is_alive():
+    with httpx.Client(base_url=base, timeout=10) as c:
+        while not flood.done():
             t0 = time.perf_counter()
             r = c.get("/healthz")
             assert r.status_code == 200, r.text
@@ -119,13 +127,13 @@ def _health_while(flood: threading.Thread, base: str) -> list[float]:
 
 
 def test_login_flood_does_not_stall_health_and_excess_gets_429(server: str) -> None:
-    results: list[httpx.Response] = []
-    flood = threading.Thread(target=lambda: results.extend(_flood(server, 3.0, True)))
-    flood.start()
-    time.sleep(0.3)  # let the flood build up
-    latencies = _health_while(flood, server)
-    flood.join()
-    assert len(latencies) >= 5, "health checks could not be made during the flood"
+    with ThreadPoolExecutor(1) as runner:
+        flood = runner.submit(_flood, server, 3.0, True)
+        time.sleep(0.3)  # let the flood build up
+        latencies = _health_while(flood, server)
+        results = flood.result()
+    # The review's stall answered one /healthz in 7 s; here they keep coming.
+    assert len(latencies) >= 5, f"only {len(latencies)} health checks during the flood"
     statuses = [r.status_code for r in results]
     assert set(statuses) <= {401, 429}, _unexpected(results)
     busy = [r for r in results if r.status_code == 429]
@@ -138,12 +146,13 @@ def test_login_flood_does_not_stall_health_and_excess_gets_429(server: str) -> N
     # One account from one address: once the failures reach the limit, the rest is 429.
     results = _flood(server, 0, distributed=False)
     statuses = [r.status_code for r in results]
-    assert len(statuses) == CONCURRENCY and set(statuses) <= {401, 429}, _unexpected(results)
-    # Tries that raced past the check together may add one failure per slot; the rest is 429.
-    assert statuses.count(401) <= MAX_FAILURES + SLOTS - 1, statuses
+    assert set(statuses) <= {401, 429}, _unexpected(results)
+    # Tries that raced past the check together may add one failure per slot; never more.
+    assert statuses.count(401) <= MAX_FAILURES + SLOTS - 1, Counter(statuses)
     refused = [r for r in results if r.status_code == 429]
-    assert len(refused) >= CONCURRENCY - MAX_FAILURES - SLOTS + 1
+    assert len(refused) >= len(results) - MAX_FAILURES - SLOTS + 1
     assert all(1 <= int(r.headers["Retry-After"]) <= 300 for r in refused)
+    assert any("this account" in r.json()["message"] for r in refused), Counter(statuses)
     # The right password is refused too until the window passes (from this address and account).
     r = httpx.post(
         f"{server}/api/v1/auth/login",

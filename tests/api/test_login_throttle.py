@@ -227,3 +227,21 @@ def test_logout_everywhere_ends_every_session_of_that_user(app: FastAPI) -> None
     # Without a session there is nobody to log out everywhere.
     r = _from(app, "10.0.6.9").post("/api/v1/auth/logout?everywhere=true")
     assert r.status_code == 401
+
+
+def test_recent_blocks_end_when_they_said_and_stay_bounded() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from datas_core.services.login_throttle import RecentBlocks
+
+    now = datetime.now(timezone.utc)
+    blocks = RecentBlocks(max_entries=3)
+    blocks.remember("this account", "ada", now + timedelta(seconds=30))
+    with pytest.raises(TooManyRequests) as refused:
+        blocks.refuse_if_blocked("ada", "10.0.7.1", now)
+    assert refused.value.retry_after_seconds == 30 and "this account" in refused.value.message
+    blocks.refuse_if_blocked("bob", "10.0.7.1", now)  # others pass
+    blocks.refuse_if_blocked("ada", "10.0.7.1", now + timedelta(seconds=31))  # over
+    for n in range(10):  # never more than max_entries remembered
+        blocks.remember("your address", f"10.0.8.{n}", now + timedelta(seconds=60))
+    assert len(blocks._until) <= 3
