@@ -14,6 +14,7 @@ SCRIPTS = [
     "agent.py",
     "reduction.py",
     "login_flood.py",
+    "dashboard.py",
 ]
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from datas_api import docs_ui, errors
+from datas_api import dashboard, docs_ui, errors
 from datas_api.body_limit import BodySizeLimit
 from datas_api.deps import SESSION_COOKIE
 from datas_api.guards import RequestGuards
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(lightcurves.router)
     app.include_router(audit.router)
+    app.include_router(dashboard.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict[str, Any]:

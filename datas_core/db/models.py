@@ -232,6 +232,8 @@ class Observation(Base):
         Index("ix_observations_site_time", "site_id", "observed_at"),
         # The light-curve sensor's cursor walks received_at.
         Index("ix_observations_received_at", "received_at"),
+        # The dashboard's recent observations, network-wide and by date.
+        Index("ix_observations_observed_at", "observed_at"),
     )
 
     # Client-generated UUID: the idempotency key.
@@ -263,7 +265,11 @@ class RawAlert(Base):
     """Append-only: one row per alert as received; the natural key makes replays no-ops."""
 
     __tablename__ = "raw_alerts"
-    __table_args__ = (UniqueConstraint("feed", "natural_key", name="uq_raw_alerts_feed_key"),)
+    __table_args__ = (
+        UniqueConstraint("feed", "natural_key", name="uq_raw_alerts_feed_key"),
+        Index("ix_raw_alerts_feed_received", "feed", "received_at"),  # latest per feed
+        Index("ix_raw_alerts_target_id", "target_id"),  # a target's alerts
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     feed: Mapped[str] = mapped_column(String(32))
