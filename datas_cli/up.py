@@ -273,6 +273,10 @@ def up(no_demo: bool, no_dagster: bool, no_demo_weather: bool, no_demo_agents: b
         if demo_agents:
             start("demo-agents")
         click.echo("")
+        click.echo(
+            f"  Dashboard     {api_url}/dashboard   "
+            "(make a login first: .venv/bin/datas users create NAME --role admin)"
+        )
         click.echo(f"  DATAS API     {api_url}   (OpenAPI: {api_url}/docs)")
         if not no_dagster:
             click.echo(f"  Dagster UI    {dagster_url}")
