@@ -120,9 +120,7 @@ def test_demo_agents_observe_and_report(tmp_path: Path) -> None:
         assert observed > 0, "no demo site observed in 3 minutes"
         db = sqlite3.connect(home / "datas.db")
         try:
-            rows = db.execute(
-                "SELECT DISTINCT site_id, agent_version FROM site_status"
-            ).fetchall()
+            rows = db.execute("SELECT DISTINCT site_id, agent_version FROM site_status").fetchall()
         finally:
             db.close()
         reporting = {site for site, version in rows if version != "demo-weather"}
