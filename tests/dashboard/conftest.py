@@ -88,7 +88,9 @@ def live() -> Iterator[Live]:
         yield from start_live(tmp)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: between its calls Playwright's sync API leaves its event loop
+# marked running in this thread, which breaks later tests that run asyncio code (Dagster's).
+@pytest.fixture(scope="module")
 def browsing() -> Iterator[Browsing]:
     if not Path(CHROMIUM).exists():
         missing_system_part(
