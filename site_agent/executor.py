@@ -26,7 +26,13 @@ import numpy as np
 from datas_core.sky.altaz import ApparentPlaces, airmass
 from datas_core.sky.night import sun_altitude_grid_deg
 from site_agent.config import LocalPlan, SiteConfig
-from site_agent.devices.base import DeviceError, Devices, DeviceStatus, with_deadline
+from site_agent.devices.base import (
+    DeviceError,
+    Devices,
+    DeviceStatus,
+    TargetHint,
+    with_deadline,
+)
 from site_agent.health import AgentHealth, json_safe
 from site_agent.local_plans import LocalQueue, plan_actions, plan_seconds
 from site_agent.outbox import Outbox, OutboxFull
@@ -92,6 +98,7 @@ class Job:
     dec_deg: float | None
     actions: list[tuple[str, dict[str, Any]]]
     plan: LocalPlan | None = None
+    hint: TargetHint | None = None  # the target as the server describes it (the simulator)
 
 
 class Agent:
@@ -293,6 +300,7 @@ class Agent:
             "devices": {
                 **{name: s.as_dict() for name, s in statuses.items()},
                 "agent": self.health.as_dict(),
+                "outbox": self.outbox.stats(),  # the backlog an operator watches
             },
             "agent_version": self.agent_version,
             "message": "; ".join(reasons)[:2000] or None,
@@ -312,7 +320,13 @@ class Agent:
         last = drain_observations(self.outbox, self.client, max_tries=tries)
         report.sent += last.sent
         if not (last.server_down or last.auth_refused):
-            last = drain_frames(self.outbox, self.client, self.config.site_id, max_tries=tries)
+            last = drain_frames(
+                self.outbox,
+                self.client,
+                self.config.site_id,
+                max_tries=tries,
+                keep_files=self.config.outbox.keep_frames,
+            )
             report.frames_sent += last.sent
         if last.server_down:
             report.server_reachable = False
@@ -447,6 +461,7 @@ class Agent:
         """Carry out a job's actions; light frames of a known target become observations."""
         self._require_safe()
         self.goto("slewing", job.name)
+        self.devices.announce_target(job.hint)
         self.devices.open_dome(self.config.dome.timeout_seconds)  # before the mount moves
         with_deadline(
             self.devices.mount.unpark, self.config.device_deadline_seconds, "mount unpark"
@@ -595,6 +610,15 @@ def _network_target_job(target: NetworkTarget) -> Job:
     """A ranked target as actions: slew there, then its exposure plan."""
     expose = {"filter": target.filter, "exposure_sec": target.exposure_sec, "count": target.count}
     ra, dec = target.ra_deg, target.dec_deg
+    hint = TargetHint(
+        target.name,
+        ra,
+        dec,
+        target.magnitude,
+        target.target_type,
+        target.classification,
+        dict(target.variability),
+    )
     return Job(
         key=target.key,
         name=target.name,
@@ -602,6 +626,7 @@ def _network_target_job(target: NetworkTarget) -> Job:
         ra_deg=ra,
         dec_deg=dec,
         actions=[("slew", {"ra_deg": ra, "dec_deg": dec}), ("expose", expose)],
+        hint=hint,
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 # The bounds of a site's own plan step (site_agent.config.PlanStep), so both obey one rule.
 MAX_EXPOSURE_SEC = 3600.0
 MAX_COUNT = 1000
+# What an entry says about the target's light (the simulator renders it; hardware ignores it).
+VARIABILITY_KEYS = ("period_days", "epoch_jd", "amplitude_mag", "duration_hours")
 
 
 class TargetListError(Exception):
@@ -34,6 +36,10 @@ class NetworkTarget:
     filter: str
     exposure_sec: float
     count: int
+    magnitude: float | None = None
+    target_type: str | None = None
+    classification: str | None = None
+    variability: dict[str, float] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -46,6 +52,10 @@ class NetworkTarget:
             "name": self.name,
             "ra_deg": self.ra_deg,
             "dec_deg": self.dec_deg,
+            "magnitude": self.magnitude,
+            "target_type": self.target_type,
+            "classification": self.classification,
+            "variability": dict(self.variability) or None,
             "exposure_plan": {
                 "filter": self.filter,
                 "exposure_sec": self.exposure_sec,
@@ -112,7 +122,37 @@ def read_entry(entry: Any) -> NetworkTarget:
         count = int(count)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COUNT:
         raise BadEntry(f"exposure_plan.count: expected 1..{MAX_COUNT}, got {_shown(count)}")
-    return NetworkTarget(target_id, name[:200], ra, dec, filt, seconds, count)
+    return NetworkTarget(
+        target_id,
+        name[:200],
+        ra,
+        dec,
+        filt,
+        seconds,
+        count,
+        magnitude=_optional_number(entry.get("magnitude"), -30.0, 40.0),
+        target_type=_optional_text(entry.get("target_type")),
+        classification=_optional_text(entry.get("classification")),
+        variability=_variability(entry.get("variability")),
+    )
+
+
+# Descriptive fields are optional: a malformed one is left out, never a reason to skip a target.
+def _optional_number(value: Any, low: float, high: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if low <= value <= high else None
+
+
+def _optional_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
+def _variability(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        return {}
+    numbers = {k: _optional_number(value.get(k), -1e9, 1e9) for k in VARIABILITY_KEYS}
+    return {k: v for k, v in numbers.items() if v is not None}
 
 
 def _number(

@@ -13,7 +13,12 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from datas_core.scheduling.inputs import SchedulerConfig, SiteArrays, TargetArrays
+from datas_core.scheduling.inputs import (
+    REDUNDANCY_CODES,
+    SchedulerConfig,
+    SiteArrays,
+    TargetArrays,
+)
 from datas_core.scheduling.plan import plan_minutes
 
 # Exclusion reasons, in the order they are checked (the first that applies is reported).
@@ -23,6 +28,7 @@ REASONS = (
     "weather",
     "expired",
     "complete",
+    "cadence_not_due",
     "below_altitude_limit",
     "outside_hour_angle_limits",
     "airmass_above_max",
@@ -73,6 +79,53 @@ class TargetTerms:
         return np.where(self.reason == 0, self.potential, 0.0)
 
 
+@dataclass(frozen=True)
+class ObservationTerms:
+    """The factors and exclusions a target's observing history decides (shape (n,))."""
+
+    cadence: NDArray[np.float64]
+    coverage: NDArray[np.float64]
+    reason: NDArray[np.uint8]  # 0, cadence_not_due or complete
+
+
+def observation_terms(
+    cadence_hours: NDArray[np.float64],
+    last_observed_jd: NDArray[np.float64],
+    observations_done: NDArray[np.float64],
+    total_needed: NDArray[np.float64],
+    redundancy: NDArray[np.uint8],
+    jd: float,
+    cfg: SchedulerConfig,
+) -> ObservationTerms:
+    """Cadence and coverage deficits and the exclusions they imply: all that an observation
+    changes about a target (the served lists re-apply just this when one arrives)."""
+    # Cadence deficit, anchored to the last successful observation (not to a window start).
+    since_h = (jd - last_observed_jd) * 24.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deficit = since_h / cadence_hours
+    cadence = np.where(
+        np.isnan(cadence_hours),
+        1.0,
+        np.where(
+            np.isnan(last_observed_jd),
+            cfg.never_observed_factor,
+            np.clip(np.nan_to_num(deficit, nan=1.0), 0.05, cfg.max_cadence_factor),
+        ),
+    )
+    remaining = total_needed - observations_done
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coverage = np.where(
+            np.isnan(total_needed), 1.0, 1.0 + np.clip(remaining / total_needed, 0.0, 1.0)
+        )
+    reason = np.zeros(len(cadence_hours), dtype=np.uint8)
+    # Not again before its cadence has passed (network-wide); a `simultaneous` target is exempt:
+    # several sites observe it at once, and the first observation must not stop the others.
+    not_due = (since_h < cadence_hours) & (redundancy != REDUNDANCY_CODES["simultaneous"])
+    reason[not_due] = REASON_CODE["cadence_not_due"]
+    reason[~np.isnan(total_needed) & (remaining <= 0)] = REASON_CODE["complete"]
+    return ObservationTerms(cadence=cadence, coverage=coverage, reason=reason)
+
+
 def target_terms(
     t: TargetArrays,
     jd: float,
@@ -81,7 +134,6 @@ def target_terms(
     xyz_of_date: NDArray[np.float64],
     cfg: SchedulerConfig,
 ) -> TargetTerms:
-    n = len(t)
     priority = np.clip(np.nan_to_num(t.priority, nan=5.0), 0.0, None)
     campaign = np.clip(np.nan_to_num(t.campaign_boost, nan=1.0), 0.0, None)
     # Time-critical: inside the window the boost grows from half to full toward the deadline.
@@ -90,26 +142,16 @@ def target_terms(
     frac = np.nan_to_num((jd - t.tc_start_jd) / span, nan=1.0)
     boost = np.nan_to_num(t.tc_boost, nan=5.0)
     time_critical = np.where(active, 1.0 + (boost - 1.0) * (0.5 + 0.5 * frac), 1.0)
-    # Cadence deficit, anchored to the last successful observation (not to a window start).
-    since_h = (jd - t.last_observed_jd) * 24.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        deficit = since_h / t.cadence_hours
-    cadence = np.where(
-        np.isnan(t.cadence_hours),
-        1.0,
-        np.where(
-            np.isnan(t.last_observed_jd),
-            cfg.never_observed_factor,
-            np.clip(np.nan_to_num(deficit, nan=1.0), 0.05, cfg.max_cadence_factor),
-        ),
+    history = observation_terms(
+        t.cadence_hours,
+        t.last_observed_jd,
+        t.observations_done,
+        t.total_needed,
+        t.redundancy,
+        jd,
+        cfg,
     )
-    needed = t.total_needed
-    remaining = needed - t.observations_done
-    with np.errstate(invalid="ignore", divide="ignore"):
-        coverage = np.where(np.isnan(needed), 1.0, 1.0 + np.clip(remaining / needed, 0.0, 1.0))
-    reason = np.zeros(n, dtype=np.uint8)
-    complete = ~np.isnan(needed) & (remaining <= 0)
-    reason[complete] = REASON_CODE["complete"]
+    cadence, coverage, reason = history.cadence, history.coverage, history.reason
     reason[t.expires_jd <= jd] = REASON_CODE["expired"]
     cos_sep = np.clip(xyz_of_date @ moon_xyz, -1.0, 1.0)
     separation = np.degrees(np.arccos(cos_sep))

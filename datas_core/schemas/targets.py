@@ -43,7 +43,8 @@ class TargetFields(Strict):
     exposure_hints: dict[str, float | str] | None = Field(
         None,
         description="suggested plan: 'filter', 'exposure_sec', 'count', 'min_fov_arcmin', "
-        "and/or per-filter seconds such as {'V': 30, 'R': 20}",
+        "and/or per-filter seconds such as {'V': 30, 'R': 20}; the target's light: "
+        "'period_days', 'epoch_jd', 'amplitude_mag', 'duration_hours' (served as 'variability')",
     )
     filters: list[FilterName] = Field(default_factory=list)
     total_needed: Annotated[int, Field(ge=1)] | None = None
@@ -159,6 +160,11 @@ class RankedTarget(TargetOut):
     azimuth_deg: float
     airmass: float
     terms: dict[str, float] = Field(default_factory=dict, description="what made the score")
+    variability: dict[str, float] | None = Field(
+        None,
+        description="what the target's exposure_hints say about its light: period_days, "
+        "epoch_jd (maximum, primary minimum or mid-transit), amplitude_mag, duration_hours",
+    )
 
 
 class SiteTargetList(PageInfo):

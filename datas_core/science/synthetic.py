@@ -1,8 +1,9 @@
 """Synthetic sky and camera: star fields with known truth, for the simulator, tests and benchmarks.
 
 `sky_catalog` gives the same stars every time the same patch of sky is asked for (seeded per
-0.25 deg cell, N(<m) ~ 10^(0.35 m)). `render` turns stars of known magnitude into a raw frame:
-Gaussian PSF, sky, cloud transmission, Poisson and read noise, bias, 16-bit saturation.
+0.25 deg cell, N(<m) ~ 10^(0.35 m)). `with_target` puts a network target into that sky at a given
+magnitude. `render` turns stars of known magnitude into a raw frame: Gaussian PSF, sky, cloud
+transmission, Poisson and read noise, bias, saturation at the ADC's range (16 or 32 bits).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ CELL_DEG = 0.25
 STARS_PER_SQ_DEG = 1500.0  # to magnitude 17, a mid-latitude field
 BRIGHT_MAG, FAINT_MAG = 8.0, 17.0
 SATURATION_ADU = 65535
+ADC_MAX = {16: SATURATION_ADU, 32: 2**31 - 1}  # 32 bits: signed FITS integers (BITPIX 32)
+TARGET_ID = "TARGET"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,24 @@ def sky_catalog(ra_deg: float, dec_deg: float, radius_deg: float) -> Stars:
     return Stars(ra[keep], dec[keep], mag[keep], [s for s, k in zip(ids, keep, strict=True) if k])
 
 
+def with_target(
+    stars: Stars, ra_deg: float, dec_deg: float, mag: float, clear_arcsec: float = 10.0
+) -> Stars:
+    """`stars` plus a target at (ra, dec), alone within `clear_arcsec`: the synthetic field is
+    random, and a field star inside the target's aperture would bias every measurement of it."""
+    keep = angular_separation_deg(ra_deg, dec_deg, stars.ra_deg, stars.dec_deg) * 3600 > (
+        clear_arcsec
+    )
+    named = len(stars.ids) == len(stars)  # ids are optional; keep them aligned when given
+    ids = [s for s, k in zip(stars.ids, keep, strict=True) if k] + [TARGET_ID] if named else []
+    return Stars(
+        np.append(stars.ra_deg[keep], ra_deg),
+        np.append(stars.dec_deg[keep], dec_deg),
+        np.append(stars.mag[keep], mag),
+        ids,
+    )
+
+
 def field_radius_deg(camera: Camera) -> float:
     return math.hypot(camera.width, camera.height) * camera.pixel_scale_arcsec / 3600.0 / 2 + 0.01
 
@@ -106,8 +127,9 @@ def render(
     light: bool = True,
     transmission: float = 1.0,
     seed: int = 0,
-) -> NDArray[np.uint16]:
-    """A raw 16-bit frame of `stars` seen through the WCS in `header`."""
+    bits: int = 16,
+) -> NDArray[np.uint16] | NDArray[np.int32]:
+    """A raw frame of `stars` seen through the WCS in `header`, digitized to `bits` (16, 32)."""
     rng = np.random.default_rng(seed)
     h, w = camera.height, camera.width
     electrons = np.full((h, w), camera.sky_e_per_s * seconds if light else 0.0)
@@ -117,8 +139,8 @@ def render(
         _add_gaussian_stars(electrons, x, y, flux, camera.fwhm_px)
     noisy = rng.poisson(np.clip(electrons, 0, None)).astype(float)
     noisy += rng.normal(0.0, camera.read_noise_e, (h, w))
-    adu = camera.bias_adu + noisy / camera.gain
-    return np.clip(np.round(adu), 0, SATURATION_ADU).astype(np.uint16)
+    adu = np.clip(np.round(camera.bias_adu + noisy / camera.gain), 0, ADC_MAX[bits])
+    return adu.astype(np.int32) if bits == 32 else adu.astype(np.uint16)
 
 
 def _add_gaussian_stars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +20,7 @@ from datas_core.scheduling.assign import assign_network, assign_per_site
 from datas_core.scheduling.entries import site_entries
 from datas_core.scheduling.inputs import SchedulerConfig
 from datas_core.scheduling.rank import rank_network
+from datas_core.services.observed_changes import ObservationTracker
 from datas_core.services.scheduling_inputs import NetworkInputs, load_network
 from datas_core.sky.altaz import ApparentPlaces
 from datas_core.sky.night import sun_altitude_grid_deg
@@ -72,8 +73,8 @@ def compute_rankings(
     changed_since: datetime | None = None,
 ) -> RankingRun:
     clock = time.perf_counter()
-    # Targets changed after this instant are folded in when the list is served (wall clock,
-    # taken before reading, so nothing changed during the run is missed).
+    # Targets changed (or observed) after this instant are folded in when the list is served
+    # (wall clock, taken before reading, so nothing changed during the run is missed).
     loaded_at = datetime.now(timezone.utc)
     net = load_network(session, now, cfg, stale_minutes, site_ids, assume_clear, changed_since)
     loaded = time.perf_counter()
@@ -306,7 +307,11 @@ def _fold_in(
     changed = set(session.scalars(select(Target.target_id).where(Target.updated_at > since)))
     changed.update(e[0] for e in fresh)
     kept = [e for e in entries if e[0] not in changed]
-    return sorted(kept + fresh, key=lambda e: (not e[4], -e[5]))
+    return sorted(kept + fresh, key=_served_order)
+
+
+def _served_order(entry: CompactEntry) -> tuple[bool, float]:
+    return (not entry[4], -entry[5])  # the slot first, then by score
 
 
 def _recheck(
@@ -353,9 +358,15 @@ class StoredList:
     entries: tuple[CompactEntry, ...]
     excluded_json: str
     stats: dict[str, Any]
+    observed_version: int = 0  # the ObservationTracker version folded into the entries
 
     def valid_at(self, when: datetime) -> bool:
         return self.computed_at <= when <= self.valid_until
+
+    def seen_through(self) -> datetime:
+        """When the ranking read its inputs: later observations are not in its scores."""
+        loaded_at = self.stats.get("loaded_at")
+        return datetime.fromisoformat(loaded_at) if loaded_at else self.computed_at
 
 
 def _plain(row: SiteRanking) -> StoredList:
@@ -381,6 +392,8 @@ class StoredListsCache:
 
     Whether one was stored is asked at most every `recheck_seconds`; each site's row is then
     read on its first request (no burst of reading every site at once after a re-rank).
+    Observations received since are looked for at the same pace (`ObservationTracker`, once
+    for all sites) and folded into each list on its next request (`with_observations`).
     """
 
     def __init__(self, recheck_seconds: float) -> None:
@@ -388,6 +401,8 @@ class StoredListsCache:
         self._lists: dict[str, StoredList | None] = {}
         self._marker: tuple[Any, ...] | None = None
         self._checked_at = -float("inf")
+        self._looked_at = -float("inf")
+        self.tracker = ObservationTracker()
 
     def get(self, session: Session, site_id: str) -> StoredList | None:
         now = time.monotonic()
@@ -398,11 +413,38 @@ class StoredListsCache:
             if marker != self._marker:
                 self._lists = {}
                 self._marker = marker
+                self.tracker.reset()
             self._checked_at = now
         lists = self._lists
         if site_id not in lists:
             lists[site_id] = stored_ranking(session, site_id)
         return lists[site_id]
+
+    def with_observations(
+        self, session: Session, stored: StoredList, now: datetime, cfg: SchedulerConfig
+    ) -> StoredList:
+        """`stored` with what was observed since folded in (and cached for the next request)."""
+        if stored.site_reason or not stored.entries:
+            return stored
+        tracker, seen = self.tracker, stored.seen_through()
+        clock = time.monotonic()
+        if clock - self._looked_at >= self.recheck_seconds or not tracker.covers(seen):
+            self._looked_at = clock
+            tracker.look(session, now, cfg, start=seen)
+        version = tracker.version  # changes up to it are complete (a look publishes it last)
+        if version <= stored.observed_version:
+            return stored
+        entries = tracker.apply(
+            stored.site_id, stored.entries, seen, stored.observed_version, cfg, _compact
+        )
+        folded = replace(
+            stored,
+            entries=stored.entries if entries is None else entries,
+            observed_version=version,
+        )
+        if self._lists.get(stored.site_id) is stored:  # not replaced by a new ranking meanwhile
+            self._lists[stored.site_id] = folded
+        return folded
 
     def invalidate(self) -> None:
         self._checked_at = -float("inf")
@@ -434,18 +476,19 @@ def refresh_if_stale(
     network-coordinated lists when Dagster is not running. One refresh at a time per process.
     """
     stored = cache.get(session, site_id)
-    if stored is not None and stored.valid_at(now):
+    if stored is None or not stored.valid_at(now):
+        with _refresh_lock:
+            cache.invalidate()
+            stored = cache.get(session, site_id)
+            if stored is None or not stored.valid_at(now):  # else refreshed meanwhile
+                run = compute_rankings(session, now, cfg, stale_minutes)
+                store_rankings(session, run)
+                session.commit()
+                cache.invalidate()
+                stored = cache.get(session, site_id)
+    if stored is None or not stored.valid_at(now):
         return stored
-    with _refresh_lock:
-        cache.invalidate()
-        stored = cache.get(session, site_id)
-        if stored is not None and stored.valid_at(now):
-            return stored  # another request refreshed it meanwhile
-        run = compute_rankings(session, now, cfg, stale_minutes)
-        store_rankings(session, run)
-        session.commit()
-        cache.invalidate()
-    return cache.get(session, site_id)
+    return cache.with_observations(session, stored, now, cfg)
 
 
 def utcnow() -> datetime:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ _TARGET_COLUMNS = (
     Target.ra_deg,
     Target.dec_deg,
     Target.target_type,
+    Target.classification,
     Target.magnitude,
     Target.priority,
     Target.cadence_hours,
@@ -60,6 +62,19 @@ class NetworkInputs:
 
 def _jd(value: datetime | None) -> float | None:
     return None if value is None else float(julian_date(value))
+
+
+# Keys of a target's exposure_hints that describe its light; served as the entry's `variability`.
+VARIABILITY_HINTS = ("period_days", "epoch_jd", "amplitude_mag", "duration_hours")
+
+
+def variability_of(hints: dict[str, Any]) -> dict[str, float] | None:
+    out = {
+        k: float(v)
+        for k in VARIABILITY_HINTS
+        if isinstance(v := hints.get(k), (int, float)) and not isinstance(v, bool)
+    }
+    return out or None
 
 
 def load_targets(
@@ -110,11 +125,13 @@ def load_targets(
             "ra_deg": r.ra_deg,
             "dec_deg": r.dec_deg,
             "target_type": r.target_type,
+            "classification": r.classification,
             "magnitude": r.magnitude,
             "priority": r.priority,
             "cadence_hours": r.cadence_hours,
+            "variability": variability_of(h),
         }
-        for r in rows
+        for r, h in zip(rows, hints, strict=True)
     ]
     return arrays, wire
 
@@ -161,6 +178,60 @@ def _observation_summary(
     return out
 
 
+@dataclass
+class TargetHistory:
+    """What observations decide about targets (for re-scoring served lists between rankings)."""
+
+    target_id: NDArray[np.int64]
+    cadence_hours: NDArray[np.float64]
+    total_needed: NDArray[np.float64]
+    redundancy: NDArray[np.uint8]
+    last_observed_jd: NDArray[np.float64]
+    observations_done: NDArray[np.float64]
+    recent_sites: list[frozenset[str]]  # sites that observed it within recent_hours
+
+
+def load_target_history(
+    session: Session, now: datetime, cfg: SchedulerConfig, target_ids: list[int]
+) -> TargetHistory:
+    """The observing history of some active targets, in four small queries."""
+    rows = session.execute(
+        select(Target.target_id, Target.cadence_hours, Target.total_needed, Target.redundancy)
+        .where(Target.active.is_(True), Target.target_id.in_(target_ids))
+        .order_by(Target.target_id)
+    ).all()
+    ids = [r.target_id for r in rows]
+    _, campaign_redundancy = _campaign_policies(session, now, ids)
+    observed = _observation_summary(session, ids)
+    since = now - timedelta(hours=cfg.recent_hours)
+    recent: dict[int, set[str]] = {}
+    for site_id, target_id in session.execute(
+        select(Observation.site_id, Observation.target_id)
+        .where(
+            Observation.target_id.in_(ids),
+            Observation.observed_at >= since,
+            Observation.observed_at <= now,
+        )
+        .distinct()
+    ):
+        recent.setdefault(target_id, set()).add(site_id)
+    policy = [campaign_redundancy.get(r.target_id) or r.redundancy or "diverse" for r in rows]
+    history = [observed.get(i, (None, 0)) for i in ids]
+    return TargetHistory(
+        target_id=np.array(ids, dtype=np.int64),
+        cadence_hours=np.array([_nan(r.cadence_hours) for r in rows], dtype=float),
+        total_needed=np.array([_nan(r.total_needed) for r in rows], dtype=float),
+        redundancy=np.array([REDUNDANCY_CODES.get(p, 0) for p in policy], dtype=np.uint8),
+        last_observed_jd=np.array([_nan(_jd(last)) for last, _ in history], dtype=float),
+        observations_done=np.array([count for _, count in history], dtype=float),
+        recent_sites=[frozenset(recent.get(i, ())) for i in ids],
+    )
+
+
+def _nan(value: float | None) -> float:
+    return np.nan if value is None else float(value)
+
+
 def load_sites(
     session: Session,
     now: datetime,
@@ -169,11 +240,10 @@ def load_sites(
     site_ids: list[str] | None = None,
     assume_clear: bool = False,
 ) -> SiteArrays:
-    latest = (
-        select(SiteStatus.site_id, func.max(SiteStatus.id).label("id"))
-        .group_by(SiteStatus.site_id)
-        .subquery()
-    )
+    heartbeats = select(SiteStatus.site_id, func.max(SiteStatus.id).label("id"))
+    if site_ids is not None:  # one site's list: do not group every site's heartbeats
+        heartbeats = heartbeats.where(SiteStatus.site_id.in_(site_ids))
+    latest = heartbeats.group_by(SiteStatus.site_id).subquery()
     stmt = (
         select(
             Site.site_id,
@@ -226,14 +296,25 @@ def load_sites(
 
 
 def load_recent(
-    session: Session, now: datetime, cfg: SchedulerConfig, targets: TargetArrays, sites: SiteArrays
+    session: Session,
+    now: datetime,
+    cfg: SchedulerConfig,
+    targets: TargetArrays,
+    sites: SiteArrays,
+    site_ids: list[str] | None = None,
+    target_ids: list[int] | None = None,
 ) -> RecentObservations:
+    """(site, target) pairs observed within `recent_hours`, of these sites and targets when
+    given (one site's list re-scored needs a few pairs, not the network's)."""
     since = now - timedelta(hours=cfg.recent_hours)
-    rows = session.execute(
-        select(Observation.site_id, Observation.target_id)
-        .where(and_(Observation.observed_at >= since, Observation.observed_at <= now))
-        .distinct()
-    ).all()
+    stmt = select(Observation.site_id, Observation.target_id).where(
+        and_(Observation.observed_at >= since, Observation.observed_at <= now)
+    )
+    if site_ids is not None:
+        stmt = stmt.where(Observation.site_id.in_(site_ids))
+    if target_ids is not None:
+        stmt = stmt.where(Observation.target_id.in_(target_ids))
+    rows = session.execute(stmt.distinct()).all()
     t_index = {int(t): i for i, t in enumerate(targets.target_id.tolist())}
     s_index = {s: i for i, s in enumerate(sites.site_id)}
     pairs = [(s_index[s], t_index[t]) for s, t in rows if s in s_index and t in t_index]
@@ -254,5 +335,7 @@ def load_network(
     version = catalog_version.current(session)
     sites = load_sites(session, now, vocabulary, stale_minutes, site_ids, assume_clear)
     targets, wire = load_targets(session, now, vocabulary, changed_since)
-    recent = load_recent(session, now, cfg, targets, sites)
+    # a fold-in's few changed targets: ask for their recent pairs only
+    loaded = targets.target_id.tolist() if changed_since is not None else None
+    recent = load_recent(session, now, cfg, targets, sites, site_ids, loaded)
     return NetworkInputs(targets, sites, recent, version, wire)

@@ -103,8 +103,22 @@ class WeatherReading:
 
 @dataclass
 class Frame:
-    data: NDArray[np.uint16]
+    data: NDArray[np.integer[Any]]  # 16-bit from cameras; the simulator digitizes to 32 bits
     header: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TargetHint:
+    """What the site was asked to observe, as the server's list describes it. Real hardware
+    ignores it; the simulator renders the target into its sky (at its magnitude, varying)."""
+
+    name: str
+    ra_deg: float
+    dec_deg: float
+    magnitude: float | None = None
+    target_type: str | None = None
+    classification: str | None = None
+    variability: dict[str, float] = field(default_factory=dict)  # period_days, epoch_jd, ...
 
 
 class Mount(Protocol):
@@ -159,6 +173,12 @@ class Devices:
     # A command that failed (e.g. the dome did not close) keeps its device in the error state
     # until the same kind of command succeeds, whatever the device itself reports meanwhile.
     faults: dict[str, str] = field(default_factory=dict)
+    # Told what is about to be observed (None: nothing known); only the simulator listens.
+    on_target: Callable[[TargetHint | None], None] | None = None
+
+    def announce_target(self, hint: TargetHint | None) -> None:
+        if self.on_target is not None:
+            self.on_target(hint)
 
     def names(self) -> list[str]:
         optional = [n for n in ("focuser", "dome") if getattr(self, n) is not None]

@@ -2,22 +2,29 @@
 without hardware, with faults to drill (a hung camera, a dome that will not close).
 
 The camera renders a real-looking frame: stars from a synthetic catalog that is the same every
-time the same patch of sky is pointed at (seeded per 0.25 deg cell), a Gaussian PSF, sky
-background, Poisson and read noise, saturation, and FITS headers with the right TAN WCS.
-`time_factor` scales slews and exposures (0.01: a 60 s exposure takes 0.6 s).
+time the same patch of sky is pointed at (seeded per 0.25 deg cell), the target the agent was
+asked to observe at its magnitude (varying with its type and period, see
+datas_core.science.variability; evaluated at mid-exposure), a Gaussian PSF, sky background,
+Poisson and read noise, and FITS headers with the right TAN WCS. Pixels are 32-bit integers by
+default: the network's targets reach magnitude 2, which any 16-bit camera saturates (a site
+would stop down or defocus; `adc_bits: 16` keeps that realism). `time_factor` scales slews and
+exposures (0.01: a 60 s exposure takes 0.6 s).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import numpy as np
 
-from datas_core.science import synthetic
+from datas_core.science import synthetic, variability
 from datas_core.sky.altaz import altaz_deg
+from datas_core.sky.time import JD_UNIX_EPOCH
 from datas_core.sky.vectors import angular_separation_deg
 from site_agent.devices.base import (
     DeviceError,
@@ -26,6 +33,7 @@ from site_agent.devices.base import (
     Frame,
     Shutter,
     State,
+    TargetHint,
     WeatherReading,
 )
 
@@ -43,6 +51,7 @@ class SimOptions:
     read_noise_e: float = 8.0
     sky_e_per_s: float = 30.0
     bias_adu: float = 500.0
+    adc_bits: int = 32  # 16: a real camera's range (bright targets saturate)
     filters: list[str] = field(default_factory=lambda: ["B", "V", "R", "I", "L"])
     cloud_pct: float = 10.0
     wind_ms: float = 3.0
@@ -55,6 +64,7 @@ class SimOptions:
     shutter_seconds: float = 20.0
     dome_fails_to_open: bool = False
     dome_fails_to_close: bool = False
+    clock: Callable[[], float] = time.time  # when exposures start (tests set the time)
 
 
 def _sleep(seconds: float, options: SimOptions) -> None:
@@ -146,7 +156,11 @@ class SimCamera:
         self.mount = mount
         self.wheel = wheel
         self.exposures = 0
+        self.target: TargetHint | None = None  # what the agent said it is observing
         self._lock = threading.Lock()
+
+    def observe_target(self, hint: TargetHint | None) -> None:
+        self.target = hint
 
     def status(self) -> DeviceStatus:
         return DeviceStatus(
@@ -161,14 +175,12 @@ class SimCamera:
         limit = self.options.fail_after_exposures
         if limit is not None and count > limit:
             time.sleep(3600)  # a hung camera: the caller's deadline turns this into an error
-        start = datetime.now(timezone.utc)
+        start = datetime.fromtimestamp(self.options.clock(), tz=timezone.utc)
         _sleep(seconds, self.options)
-        data = render_frame(
-            self.options, self.mount.ra_deg, self.mount.dec_deg, seconds, light, seed=count
-        )
-        header = synthetic.wcs_header(
-            camera_of(self.options), self.mount.ra_deg, self.mount.dec_deg
-        )
+        ra, dec, target = self.mount.ra_deg, self.mount.dec_deg, self.target
+        mid = start.timestamp() + seconds / 2.0
+        data = render_frame(self.options, ra, dec, seconds, light, count, target, mid)
+        header = synthetic.wcs_header(camera_of(self.options), ra, dec)
         header.update(
             {
                 "DATE-OBS": start.isoformat(timespec="milliseconds").replace("+00:00", ""),
@@ -177,10 +189,12 @@ class SimCamera:
                 "IMAGETYP": "Light Frame" if light else "Dark Frame",
                 "GAIN": self.options.gain,
                 "RDNOISE": self.options.read_noise_e,
-                "SATURATE": 65535,
+                "SATURATE": synthetic.ADC_MAX[self.options.adc_bits],
                 "INSTRUME": "DATAS simulator",
             }
         )
+        if target is not None:
+            header["OBJECT"] = target.name[:68]
         return Frame(data=data, header=header)
 
 
@@ -241,13 +255,15 @@ class SimDome:
 def simulator_devices(options: SimOptions, focuser: bool = False, dome: bool = False) -> Devices:
     mount = SimMount(options)
     wheel = SimWheel(options)
+    camera = SimCamera(options, mount, wheel)
     return Devices(
         mount=mount,
-        camera=SimCamera(options, mount, wheel),
+        camera=camera,
         wheel=wheel,
         weather=SimWeather(options),
         focuser=SimFocuser(options) if focuser else None,
         dome=SimDome(options) if dome else None,
+        on_target=camera.observe_target,
     )
 
 
@@ -276,13 +292,62 @@ def catalog_near(ra_deg: float, dec_deg: float, radius_deg: float) -> np.ndarray
 
 
 def render_frame(
-    options: SimOptions, ra_deg: float, dec_deg: float, seconds: float, light: bool, seed: int
+    options: SimOptions,
+    ra_deg: float,
+    dec_deg: float,
+    seconds: float,
+    light: bool,
+    seed: int,
+    target: TargetHint | None = None,
+    mid_exposure: float | None = None,
 ) -> np.ndarray:
-    """One raw frame pointed at (ra, dec); clouds dim the stars (cloud_pct: 90% loss at 100)."""
+    """One raw frame pointed at (ra, dec), with the target at its magnitude at `mid_exposure`
+    (unix seconds); clouds dim the stars (cloud_pct: 90% loss at 100)."""
     camera = camera_of(options)
     header = synthetic.wcs_header(camera, ra_deg, dec_deg)
     stars = synthetic.sky_catalog(ra_deg, dec_deg, synthetic.field_radius_deg(camera))
+    if target is not None and target.magnitude is not None:
+        jd = (time.time() if mid_exposure is None else mid_exposure) / 86400.0 + JD_UNIX_EPOCH
+        mag = target_magnitude(target, jd)
+        stars = synthetic.with_target(stars, target.ra_deg, target.dec_deg, mag)
     transmission = 1.0 - 0.9 * options.cloud_pct / 100.0
     return synthetic.render(
-        camera, header, stars, seconds, light=light, transmission=transmission, seed=seed
+        camera,
+        header,
+        stars,
+        seconds,
+        light=light,
+        transmission=transmission,
+        seed=seed,
+        bits=options.adc_bits,
+    )
+
+
+def target_magnitude(target: TargetHint, jd: float) -> float:
+    """The target's magnitude at `jd` (UTC, no light-time correction: < 8.3 min)."""
+    model = light_curve(
+        target.name,
+        target.target_type,
+        target.classification,
+        tuple(sorted(target.variability.items())),
+    )
+    return float(model.magnitude(float(target.magnitude or 0.0), jd))
+
+
+@lru_cache(maxsize=1024)
+def light_curve(
+    name: str,
+    target_type: str | None,
+    classification: str | None,
+    given: tuple[tuple[str, float], ...],
+) -> variability.LightCurveModel:
+    known = dict(given)
+    return variability.model_for(
+        name,
+        target_type,
+        classification,
+        period_days=known.get("period_days"),
+        amplitude_mag=known.get("amplitude_mag"),
+        epoch_jd=known.get("epoch_jd"),
+        duration_hours=known.get("duration_hours"),
     )
