@@ -233,6 +233,7 @@ def test_indi_site_observes_uploads_and_parks_in_wind(site: dict[str, Any], tmp_
             # The heartbeat carried every device's state (this one was sent before the slew).
             beat = _get(base, site["key"], f"/api/v1/sites/{SITE}")["latest_heartbeat"]
             agent_health = beat["devices"].pop("agent")  # the agent's own, next to its devices
+            assert beat["devices"].pop("outbox")["dead"] == 0  # its upload backlog
             assert agent_health["error"] is None and agent_health["uploads"] == "ok"
             assert set(beat["devices"]) == {
                 "mount",
@@ -353,6 +354,7 @@ def test_alpaca_site_observes_offline_star_fields_and_survives_a_failing_camera(
             beat = _get(base, site["key"], f"/api/v1/sites/{SITE}")["latest_heartbeat"]
             devices = beat["devices"]
             assert devices.pop("agent")["error"] is None  # the agent's own health
+            assert devices.pop("outbox")["dead"] == 0  # its upload backlog
             assert set(devices) == {"mount", "camera", "wheel", "weather", "focuser", "dome"}
             assert {d["state"] for d in devices.values()} == {"ok"}, devices
             assert devices["camera"]["temperature_c"] == -20.0
